@@ -1,0 +1,145 @@
+/*
+ * bench_email.c - throughput of reading and classifying whole bounce emails.
+ *
+ *   bench_email [DIR] [RULES_DIR] [SECONDS]
+ *
+ * Loads every regular file of DIR (default
+ * $BW_SHARED/testdata/bounces/emails/maildir/bsd) into memory, then on one
+ * thread times, each for about SECONDS (default 2):
+ *   - bw_email_parse alone (MIME, DSN, text splitting),
+ *   - bw_explain (parse + facts + rules + finding JSON),
+ * and prints emails/s for both. The knowledge base is loaded once, before
+ * timing. Exit status 1 when the files or rules cannot be read.
+ */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "bouncewhy.h"
+#include "segment.h"
+
+typedef struct blob {
+	char *data;
+	size_t len;
+} blob;
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int load_dir(const char *dir, blob **out, size_t *n)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	size_t cap = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (!d)
+		return -1;
+	while ((e = readdir(d)) != NULL) {
+		char path[4096];
+		struct stat st;
+		FILE *f;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+			continue;
+		if (*n == cap) {
+			blob *v = realloc(*out, (cap = cap ? cap * 2 : 256) * sizeof *v);
+
+			if (!v)
+				break;
+			*out = v;
+		}
+		if ((f = fopen(path, "rb")) == NULL)
+			continue;
+		(*out)[*n].data = malloc((size_t)st.st_size + 1);
+		if ((*out)[*n].data) {
+			(*out)[*n].len = fread((*out)[*n].data, 1, (size_t)st.st_size, f);
+			(*out)[*n].data[(*out)[*n].len] = '\0';
+			(*n)++;
+		}
+		fclose(f);
+	}
+	closedir(d);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *shared = getenv("BW_SHARED");
+	char defdir[4096];
+	const char *dir = argc > 1 ? argv[1] : NULL;
+	const char *rules = argc > 2 ? argv[2] : getenv("BOUNCEWHY_RULES");
+	double secs = argc > 3 ? atof(argv[3]) : 2.0;
+	blob *files;
+	size_t n, done, segs = 0;
+	bw_error err = { 0 };
+	bw_kb *kb;
+	double t0, t;
+
+	if (!dir) {
+		snprintf(defdir, sizeof defdir, "%s/testdata/bounces/emails/maildir/bsd",
+			 shared ? shared : "../shared");
+		dir = defdir;
+	}
+	if (!rules)
+		rules = "rules";
+	if (secs <= 0)
+		secs = 2.0;
+	if (load_dir(dir, &files, &n) != 0 || n == 0) {
+		fprintf(stderr, "bench_email: no files in %s\n", dir);
+		return 1;
+	}
+	if ((kb = bw_kb_load(rules, NULL, &err)) == NULL) {
+		fprintf(stderr, "bench_email: %s\n", err.text);
+		return 1;
+	}
+
+	/* parse only */
+	done = 0;
+	t0 = now();
+	do {
+		for (size_t i = 0; i < n; i++) {
+			bw_input in = { 0 };
+
+			if (bw_email_parse(files[i].data, files[i].len, &in, &err) == 0)
+				for (size_t m = 0; m < in.nmsgs; m++)
+					segs += in.msgs[m].nsegs;
+			bw_input_free(&in);
+		}
+		done += n;
+	} while ((t = now() - t0) < secs);
+	printf("bench_email: %zu files from %s\n", n, dir);
+	printf("parse:   %.0f emails/s (%.1f us each, %zu segments per pass)\n",
+	       (double)done / t, 1e6 * t / (double)done, segs / (done / n));
+
+	/* parse + classify */
+	done = 0;
+	t0 = now();
+	do {
+		for (size_t i = 0; i < n; i++) {
+			json_t *r = bw_explain(kb, files[i].data, files[i].len, NULL, &err);
+
+			json_decref(r);
+		}
+		done += n;
+	} while ((t = now() - t0) < secs);
+	printf("explain: %.0f emails/s (%.1f us each)\n", (double)done / t, 1e6 * t / (double)done);
+
+	for (size_t i = 0; i < n; i++)
+		free(files[i].data);
+	free(files);
+	bw_kb_free(kb);
+	return 0;
+}

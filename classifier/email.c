@@ -1,0 +1,1658 @@
+/*
+ * email.c - read a whole bounce email (or an mbox of them) into messages and
+ * per-recipient segments.
+ *
+ *   bw_email_detect(data, len)          does it start like an email or mbox?
+ *   bw_email_parse(data, len, in, err)  decode with GMime and fill in
+ *
+ * A message is classified as one of: a delivery status notification (with a
+ * machine-readable RFC 3464 part, or only human-readable text that
+ * textbounce.c splits), an ARF feedback report, an auto-reply (RFC 3834), or
+ * an email that is none of these. Line endings are normalised to LF before
+ * GMime sees the bytes, so CR-only, CRLF and LF files read the same. Charsets
+ * are converted to UTF-8; transfer encodings are decoded by GMime.
+ *
+ * Diagnostics: returns -1 with err filled only when memory runs out or the
+ * input is empty; broken MIME is read as far as it goes.
+ *
+ * Threads: GMime is initialised once (pthread_once); every call uses its own
+ * GMime objects, so calls may run in parallel.
+ */
+#include <ctype.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gmime/gmime.h>
+
+#include "segment.h"
+
+#define MAX_DEPTH 24		/* MIME nesting we follow */
+#define MAX_DSN_RCPTS 4096	/* recipients read from one DSN */
+
+static pthread_once_t gmime_once = PTHREAD_ONCE_INIT;
+
+static void gmime_init_once(void)
+{
+	g_mime_init();
+}
+
+static void set_err(bw_error *err, const char *text)
+{
+	if (!err)
+		return;
+	err->file[0] = '\0';
+	err->line = 0;
+	snprintf(err->text, sizeof err->text, "%s", text);
+}
+
+/* ---------------------------------------------------------------- detect */
+
+static int is_field_name_char(int c)
+{
+	return c > 32 && c < 127 && c != ':';
+}
+
+/*
+ * Length of the header field name at p (up to the colon), or 0 when the
+ * line does not start with "Name:".
+ */
+static size_t field_name_len(const char *p, const char *end)
+{
+	const char *q = p;
+
+	while (q < end && is_field_name_char((unsigned char)*q))
+		q++;
+	if (q == p || q >= end || *q != ':' || q - p > 76)
+		return 0;
+	return (size_t)(q - p);
+}
+
+static const char *const mail_headers[] = {
+	"received", "return-path", "from", "to", "subject", "date",
+	"message-id", "mime-version", "delivered-to", "content-type",
+	"x-original-to", "reply-to", "sender", "envelope-to", "cc",
+	"dkim-signature", "authentication-results", "arc-seal",
+	"x-failed-recipients", "auto-submitted", "references", "in-reply-to",
+	"received-spf", "thread-topic", "x-mailer", "precedence",
+	"content-transfer-encoding", "x-ms-exchange-organization-scl",
+	NULL
+};
+
+int bw_email_detect(const char *data, size_t len)
+{
+	const char *p = data, *end = data + (len > 8192 ? 8192 : len);
+	int fields = 0, known = 0, lines = 0;
+
+	if (!data || len < 5)
+		return 0;
+	if (len >= 3 && (unsigned char)p[0] == 0xEF && (unsigned char)p[1] == 0xBB &&
+	    (unsigned char)p[2] == 0xBF)
+		p += 3;
+	while (p < end && (*p == '\n' || *p == '\r'))
+		p++;
+	if (end - p > 5 && memcmp(p, "From ", 5) == 0)
+		return 1;
+	while (p < end && lines < 12) {
+		const char *eol = p;
+		size_t n;
+
+		while (eol < end && *eol != '\n' && *eol != '\r')
+			eol++;
+		if (eol == p)
+			break;	/* blank line: end of the header */
+		if (*p == ' ' || *p == '\t') {
+			if (fields == 0)
+				return 0;
+		} else if ((n = field_name_len(p, eol)) > 0) {
+			fields++;
+			for (int i = 0; mail_headers[i]; i++)
+				if (strlen(mail_headers[i]) == n &&
+				    strncasecmp(p, mail_headers[i], n) == 0) {
+					known++;
+					break;
+				}
+			if (n > 2 && (p[0] == 'X' || p[0] == 'x') && p[1] == '-')
+				known++;
+		} else {
+			return 0;
+		}
+		lines++;
+		p = eol;
+		if (p < end && *p == '\r')
+			p++;
+		if (p < end && *p == '\n')
+			p++;
+	}
+	return fields >= 2 && known >= 1;
+}
+
+/* ------------------------------------------------------- small utilities */
+
+static char *dup_cstr(const char *s)
+{
+	return s ? bw_strndup(s, strlen(s)) : NULL;
+}
+
+/* Copy of s[0..n) with leading/trailing white space removed. */
+static char *dup_trim(const char *s, size_t n)
+{
+	while (n > 0 && isspace((unsigned char)*s))
+		s++, n--;
+	while (n > 0 && isspace((unsigned char)s[n - 1]))
+		n--;
+	return bw_strndup(s, n);
+}
+
+/*
+ * New buffer with CRLF and lone CR turned into LF. *outlen receives the new
+ * length. NULL on ENOMEM.
+ */
+static char *normalise_eol(const char *data, size_t len, size_t *outlen)
+{
+	char *out = malloc(len + 1), *o = out;
+
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < len; i++) {
+		char c = data[i];
+
+		if (c == '\r') {
+			*o++ = '\n';
+			if (i + 1 < len && data[i + 1] == '\n')
+				i++;
+		} else {
+			*o++ = c;
+		}
+	}
+	*o = '\0';
+	*outlen = (size_t)(o - out);
+	return out;
+}
+
+/* Make text valid UTF-8 (it may be raw 8-bit of an unknown charset). */
+static char *to_utf8(const char *text, size_t len)
+{
+	const char *esc;
+
+	/* ISO-2022-JP is 7-bit and passes a UTF-8 check: look for its escapes. */
+	esc = memchr(text, 0x1b, len);
+	if (esc && esc + 2 < text + len && esc[1] == '$' && (esc[2] == 'B' || esc[2] == '@')) {
+		gchar *c = g_convert(text, (gssize)len, "UTF-8", "ISO-2022-JP", NULL, NULL, NULL);
+
+		if (c) {
+			char *r = bw_strndup(c, strlen(c));
+
+			g_free(c);
+			return r;
+		}
+	}
+	if (g_utf8_validate(text, (gssize)len, NULL))
+		return bw_strndup(text, len);
+	{
+		char *c = g_mime_utils_decode_8bit(NULL, text, len);
+		char *r;
+
+		if (!c)
+			return NULL;
+		r = bw_strndup(c, strlen(c));
+		g_free(c);
+		return r;
+	}
+}
+
+/* Decoded content of a leaf part (transfer encoding undone), as UTF-8. */
+static char *part_bytes(GMimeObject *obj)
+{
+	GMimeDataWrapper *w;
+	GMimeStream *s;
+	GByteArray *ba;
+	char *r;
+
+	if (!GMIME_IS_PART(obj))
+		return NULL;
+	w = g_mime_part_get_content(GMIME_PART(obj));
+	if (!w)
+		return bw_strndup("", 0);
+	s = g_mime_stream_mem_new();
+	g_mime_data_wrapper_write_to_stream(w, s);
+	ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(s));
+	r = to_utf8(ba->len ? (const char *)ba->data : "", ba->len);
+	g_object_unref(s);
+	return r;
+}
+
+/* Text of a text/ part, converted from its charset to UTF-8. */
+static char *part_text(GMimeObject *obj)
+{
+	const char *cs;
+
+	if (GMIME_IS_TEXT_PART(obj)) {
+		cs = g_mime_text_part_get_charset(GMIME_TEXT_PART(obj));
+		if (cs && g_ascii_strcasecmp(cs, "us-ascii") != 0 &&
+		    g_ascii_strcasecmp(cs, "utf-8") != 0) {
+			char *t = g_mime_text_part_get_text(GMIME_TEXT_PART(obj));
+
+			if (t && g_utf8_validate(t, -1, NULL)) {
+				char *r = to_utf8(t, strlen(t));
+
+				g_free(t);
+				return r;
+			}
+			g_free(t);
+		}
+	}
+	return part_bytes(obj);
+}
+
+/* Very small HTML to text: drop tags, decode a few entities, keep breaks. */
+static char *html_to_text(const char *h)
+{
+	size_t n = strlen(h);
+	char *out = malloc(n + 1), *o = out;
+	const char *p = h;
+
+	if (!out)
+		return NULL;
+	while (*p) {
+		if (*p == '<') {
+			const char *q = strchr(p, '>');
+
+			if (!q)
+				break;
+			if (strncasecmp(p, "<br", 3) == 0 || strncasecmp(p, "<p", 2) == 0 ||
+			    strncasecmp(p, "</p", 3) == 0 || strncasecmp(p, "<div", 4) == 0 ||
+			    strncasecmp(p, "<tr", 3) == 0 || strncasecmp(p, "</tr", 4) == 0 ||
+			    strncasecmp(p, "<li", 3) == 0)
+				*o++ = '\n';
+			else if (strncasecmp(p, "<td", 3) == 0)
+				*o++ = ' ';
+			if (strncasecmp(p, "<style", 6) == 0 || strncasecmp(p, "<script", 7) == 0) {
+				const char *e = strstr(q, "</");
+
+				q = e ? strchr(e, '>') : NULL;
+				if (!q)
+					break;
+			}
+			p = q + 1;
+		} else if (*p == '&') {
+			static const struct { const char *e; char c; } ents[] = {
+				{"&lt;", '<'}, {"&gt;", '>'}, {"&amp;", '&'}, {"&quot;", '"'},
+				{"&nbsp;", ' '}, {"&#39;", '\''}, {"&apos;", '\''}, {NULL, 0}
+			};
+			int done = 0;
+
+			for (int i = 0; ents[i].e; i++) {
+				size_t l = strlen(ents[i].e);
+
+				if (strncasecmp(p, ents[i].e, l) == 0) {
+					*o++ = ents[i].c;
+					p += l;
+					done = 1;
+					break;
+				}
+			}
+			if (!done)
+				*o++ = *p++;
+		} else {
+			*o++ = *p++;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+/* ------------------------------------------------- header-style fields */
+
+/*
+ * A header-style block (DSN fields, text/rfc822-headers) read field by field.
+ * next_field() returns 1 with name/value set (value unfolded into buf), 2 for
+ * a blank line, 0 at the end.
+ */
+typedef struct field_iter {
+	const char *p, *end;
+	char name[80];
+	char *val;
+	size_t vlen, vcap;
+} field_iter;
+
+static int val_append(field_iter *it, const char *s, size_t n)
+{
+	if (it->vlen + n + 2 > it->vcap) {
+		size_t cap = (it->vlen + n + 2) * 2;
+		char *v = realloc(it->val, cap);
+
+		if (!v)
+			return -1;
+		it->val = v;
+		it->vcap = cap;
+	}
+	memcpy(it->val + it->vlen, s, n);
+	it->vlen += n;
+	it->val[it->vlen] = '\0';
+	return 0;
+}
+
+static int next_field(field_iter *it)
+{
+	while (it->p < it->end) {
+		const char *eol = memchr(it->p, '\n', (size_t)(it->end - it->p));
+		const char *line = it->p;
+		size_t n, ll;
+
+		if (!eol)
+			eol = it->end;
+		it->p = eol < it->end ? eol + 1 : eol;
+		ll = (size_t)(eol - line);
+		while (ll > 0 && (line[ll - 1] == ' ' || line[ll - 1] == '\t' || line[ll - 1] == '\r'))
+			ll--;
+		if (ll == 0)
+			return 2;
+		n = field_name_len(line, line + ll);
+		if (n == 0 || n >= sizeof it->name)
+			continue;	/* stray text or a continuation of nothing */
+		memcpy(it->name, line, n);
+		it->name[n] = '\0';
+		it->vlen = 0;
+		if (val_append(it, "", 0) < 0)
+			return -1;
+		{
+			const char *v = line + n + 1;
+			const char *ve = line + ll;
+
+			while (v < ve && (*v == ' ' || *v == '\t'))
+				v++;
+			if (val_append(it, v, (size_t)(ve - v)) < 0)
+				return -1;
+		}
+		/* continuation lines */
+		while (it->p < it->end && (*it->p == ' ' || *it->p == '\t')) {
+			const char *ce = memchr(it->p, '\n', (size_t)(it->end - it->p));
+			const char *c = it->p;
+
+			if (!ce)
+				ce = it->end;
+			it->p = ce < it->end ? ce + 1 : ce;
+			while (c < ce && (*c == ' ' || *c == '\t'))
+				c++;
+			{
+				const char *e = ce;
+
+				while (e > c && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+					e--;
+				if (e == c)
+					continue;
+				if (it->vlen && val_append(it, " ", 1) < 0)
+					return -1;
+				if (val_append(it, c, (size_t)(e - c)) < 0)
+					return -1;
+			}
+		}
+		return 1;
+	}
+	return 0;
+}
+
+/* "rfc822; <User@Example.com>" -> "User@Example.com" (new). */
+static char *dsn_address(const char *v)
+{
+	const char *semi = strchr(v, ';');
+	const char *s = semi ? semi + 1 : v;
+	const char *lt, *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	lt = strchr(s, '<');
+	if (lt) {
+		const char *gt = strchr(lt, '>');
+
+		if (gt && gt > lt + 1)
+			return dup_trim(lt + 1, (size_t)(gt - lt - 1));
+	}
+	e = s;
+	while (*e && *e != ' ' && *e != '\t' && *e != '(')
+		e++;
+	while (e > s && (e[-1] == '>' || e[-1] == ','))
+		e--;
+	if (*s == '<')
+		s++;
+	if (e <= s)
+		return NULL;
+	return bw_strndup(s, (size_t)(e - s));
+}
+
+/* "dns; mx.example.com [192.0.2.1]" -> "mx.example.com" (new). */
+static char *dsn_host(const char *v)
+{
+	const char *semi = strchr(v, ';');
+	const char *s = semi ? semi + 1 : v;
+	const char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (*s == '[') {
+		s++;
+		e = s;
+		while (*e && *e != ']')
+			e++;
+	} else {
+		e = s;
+		while (*e && *e != ' ' && *e != '\t' && *e != '[' && *e != '(' && *e != ',')
+			e++;
+	}
+	while (e > s && e[-1] == '.')
+		e--;
+	return e > s ? bw_strndup(s, (size_t)(e - s)) : NULL;
+}
+
+/* "smtp; 550 5.1.1 ..." -> "550 5.1.1 ..." (pointer into v). */
+static const char *dsn_strip_type(const char *v)
+{
+	const char *p = v;
+
+	while (*p == ' ')
+		p++;
+	{
+		const char *q = p;
+
+		while (*q && (isalnum((unsigned char)*q) || *q == '-' || *q == '_'))
+			q++;
+		if (q > p && q - p < 20 && *q == ';') {
+			p = q + 1;
+			while (*p == ' ' || *p == '\t')
+				p++;
+		}
+	}
+	return p;
+}
+
+/* A DSN status code "d.ddd.ddd" at the start of v -> new string, else NULL. */
+static char *status_code(const char *v)
+{
+	const char *p = v;
+	size_t a, b;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p != '2' && *p != '4' && *p != '5')
+		return NULL;
+	if (p[1] != '.')
+		return NULL;
+	a = strspn(p + 2, "0123456789");
+	if (a < 1 || a > 3 || p[2 + a] != '.')
+		return NULL;
+	b = strspn(p + 3 + a, "0123456789");
+	if (b < 1 || b > 3 || isalnum((unsigned char)p[3 + a + b]))
+		return NULL;
+	return bw_strndup(p, 3 + a + b);
+}
+
+/* Reply code at the start of a diagnostic ("550 ...", "550-..."), or 0. */
+static int leading_reply(const char *t)
+{
+	while (*t == ' ' || *t == '\t' || *t == '#')
+		t++;
+	if ((t[0] == '2' || t[0] == '4' || t[0] == '5') && isdigit((unsigned char)t[1]) &&
+	    isdigit((unsigned char)t[2]) && !isalnum((unsigned char)t[3]) && t[3] != '.')
+		return (t[0] - '0') * 100 + (t[1] - '0') * 10 + (t[2] - '0');
+	return 0;
+}
+
+/* ------------------------------------------------------------ the walk */
+
+/* What one message's MIME tree holds, collected by walk(). */
+typedef struct walk {
+	char *human;		/* first text/plain (or html as text) */
+	int human_is_html;
+	char *prologue;		/* text before the first part of a multipart */
+	GString *dsn;		/* message/delivery-status parts, concatenated */
+	char *feedback;		/* message/feedback-report */
+	GMimeMessage *orig;	/* message/rfc822: the returned message (borrowed) */
+	char *orig_headers;	/* text/rfc822-headers */
+	int report;		/* 1 dsn, 2 feedback (multipart/report type) */
+	int nomem;
+} walk_t;
+
+static int is_ctype(GMimeObject *o, const char *type, const char *sub)
+{
+	GMimeContentType *ct = g_mime_object_get_content_type(o);
+
+	return ct && g_mime_content_type_is_type(ct, type, sub);
+}
+
+static void walk_tree(walk_t *w, GMimeObject *o, int depth)
+{
+	if (!o || depth > MAX_DEPTH)
+		return;
+	if (GMIME_IS_MULTIPART(o)) {
+		GMimeMultipart *mp = GMIME_MULTIPART(o);
+		int n = g_mime_multipart_get_count(mp);
+		const char *pro = g_mime_multipart_get_prologue(mp);
+
+		if (is_ctype(o, "multipart", "report")) {
+			const char *rt = g_mime_object_get_content_type_parameter(o, "report-type");
+
+			if (rt && g_ascii_strcasecmp(rt, "feedback-report") == 0)
+				w->report = 2;
+			else if (!w->report)
+				w->report = 1;
+		}
+		if (pro && !w->prologue && (depth == 0 || n == 0)) {
+			w->prologue = to_utf8(pro, strlen(pro));
+			if (!w->prologue)
+				w->nomem = 1;
+		}
+		for (int i = 0; i < n; i++)
+			walk_tree(w, g_mime_multipart_get_part(mp, i), depth + 1);
+		return;
+	}
+	if (GMIME_IS_MESSAGE_PART(o)) {
+		GMimeMessage *m = g_mime_message_part_get_message(GMIME_MESSAGE_PART(o));
+
+		if (!m)
+			return;
+		if (is_ctype(o, "message", "delivery-status") ||
+		    is_ctype(o, "message", "global-delivery-status")) {
+			/* some GMime versions parse a DSN as a message: its
+			 * header fields are the first DSN block */
+			char *h = g_mime_object_get_headers(GMIME_OBJECT(m), NULL);
+
+			if (h) {
+				g_string_append(w->dsn, h);
+				g_string_append(w->dsn, "\n");
+				g_free(h);
+			}
+			return;
+		}
+		if (!w->orig)
+			w->orig = m;
+		return;
+	}
+	if (is_ctype(o, "message", "delivery-status") ||
+	    is_ctype(o, "message", "global-delivery-status") ||
+	    is_ctype(o, "text", "delivery-status")) {
+		char *t = part_bytes(o);
+
+		if (!t) {
+			w->nomem = 1;
+			return;
+		}
+		g_string_append(w->dsn, t);
+		g_string_append(w->dsn, "\n\n");
+		free(t);
+		return;
+	}
+	if (is_ctype(o, "message", "feedback-report")) {
+		if (!w->feedback && !(w->feedback = part_bytes(o)))
+			w->nomem = 1;
+		return;
+	}
+	if (is_ctype(o, "text", "rfc822-headers") || is_ctype(o, "message", "rfc822-headers")) {
+		if (!w->orig_headers && !(w->orig_headers = part_bytes(o)))
+			w->nomem = 1;
+		return;
+	}
+	if (is_ctype(o, "text", "plain") || is_ctype(o, "text", "html")) {
+		int html = is_ctype(o, "text", "html");
+		const char *disp = g_mime_object_get_header(o, "Content-Disposition");
+		char *t;
+
+		/* a returned message attached as a file is not the notice */
+		if (w->human && !w->human_is_html)
+			return;
+		if (w->human && w->human_is_html && html)
+			return;
+		if (disp && g_ascii_strncasecmp(disp, "attachment", 10) == 0 && w->human)
+			return;
+		t = part_text(o);
+		if (!t) {
+			w->nomem = 1;
+			return;
+		}
+		if (html) {
+			char *p = html_to_text(t);
+
+			free(t);
+			if (!p) {
+				w->nomem = 1;
+				return;
+			}
+			t = p;
+		}
+		free(w->human);
+		w->human = t;
+		w->human_is_html = html;
+		return;
+	}
+}
+
+static void walk_free(walk_t *w)
+{
+	free(w->human);
+	free(w->prologue);
+	if (w->dsn)
+		g_string_free(w->dsn, TRUE);
+	free(w->feedback);
+	free(w->orig_headers);
+}
+
+/* --------------------------------------------------- original headers */
+
+static int set_orig_field(bw_message *msg, const char *name, const char *value)
+{
+	char **slot = NULL;
+
+	if (g_ascii_strcasecmp(name, "From") == 0)
+		slot = &msg->orig_from;
+	else if (g_ascii_strcasecmp(name, "To") == 0)
+		slot = &msg->orig_to;
+	else if (g_ascii_strcasecmp(name, "Subject") == 0)
+		slot = &msg->orig_subject;
+	else if (g_ascii_strcasecmp(name, "Message-ID") == 0)
+		slot = &msg->orig_message_id;
+	else if (g_ascii_strcasecmp(name, "Date") == 0)
+		slot = &msg->orig_date;
+	if (!slot || *slot || !*value)
+		return 0;
+	if (slot == &msg->orig_subject && strstr(value, "=?")) {
+		char *d = g_mime_utils_header_decode_text(NULL, value);
+
+		if (d) {
+			char *u = to_utf8(d, strlen(d));
+
+			g_free(d);
+			*slot = u;
+			return u ? 0 : -1;
+		}
+	}
+	*slot = to_utf8(value, strlen(value));
+	return *slot ? 0 : -1;
+}
+
+/* Fill the original-message fields from header text (stops at the body). */
+static int orig_from_text(bw_message *msg, const char *t, size_t len)
+{
+	field_iter it = { .p = t, .end = t + len };
+	int r, rc = 0, seen = 0;
+
+	while ((r = next_field(&it)) != 0) {
+		if (r < 0) {
+			rc = -1;
+			break;
+		}
+		if (r == 2) {
+			if (seen)
+				break;
+			continue;
+		}
+		seen = 1;
+		if (set_orig_field(msg, it.name, it.val) < 0) {
+			rc = -1;
+			break;
+		}
+	}
+	free(it.val);
+	return rc;
+}
+
+static int orig_from_message(bw_message *msg, GMimeMessage *m)
+{
+	GMimeHeaderList *hl = g_mime_object_get_header_list(GMIME_OBJECT(m));
+	int n = hl ? g_mime_header_list_get_count(hl) : 0;
+
+	for (int i = 0; i < n; i++) {
+		GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
+		const char *name = g_mime_header_get_name(h);
+		const char *raw = g_mime_header_get_raw_value(h);
+		char *v;
+		int r;
+
+		if (!name || !raw)
+			continue;
+		v = g_strstrip(g_strdup(raw));
+		/* unfold */
+		for (char *p = v; *p; p++)
+			if (*p == '\n' || *p == '\t')
+				*p = ' ';
+		r = set_orig_field(msg, name, v);
+		g_free(v);
+		if (r < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* How many header fields follow one another from p (continuations skipped). */
+static int field_run(const char *p, const char *end)
+{
+	int n = 0;
+
+	while (p < end && n < 8) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+
+		if (!eol)
+			eol = end;
+		if (*p == ' ' || *p == '\t') {
+			if (n == 0)
+				return 0;
+		} else if (field_name_len(p, eol) > 0) {
+			n++;
+		} else {
+			break;
+		}
+		p = eol < end ? eol + 1 : end;
+	}
+	return n;
+}
+
+/*
+ * Where a plain-text bounce quotes the returned message inline, the offset
+ * of its header block (a run of at least two header fields, one of them a
+ * typical message header); len when there is none.
+ */
+static size_t inline_original(const char *t, size_t len)
+{
+	const char *p = t, *end = t + len;
+	int skip_first = 1;
+
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		size_t n;
+
+		if (!eol)
+			eol = end;
+		n = field_name_len(p, eol);
+		if (!skip_first && n > 0 && field_run(p, end) >= 3 &&
+		    ((n == 8 && strncasecmp(p, "Received", 8) == 0) ||
+		     (n == 11 && strncasecmp(p, "Return-Path", 11) == 0) ||
+		     (n == 10 && strncasecmp(p, "Message-ID", 10) == 0) ||
+		     (n == 4 && strncasecmp(p, "From", 4) == 0) ||
+		     (n == 12 && strncasecmp(p, "MIME-Version", 12) == 0) ||
+		     (n == 14 && strncasecmp(p, "DKIM-Signature", 14) == 0))) {
+			/* the next non-continuation line must be a field too */
+			const char *q = eol < end ? eol + 1 : end;
+
+			while (q < end && (*q == ' ' || *q == '\t')) {
+				const char *e2 = memchr(q, '\n', (size_t)(end - q));
+
+				q = e2 ? e2 + 1 : end;
+			}
+			if (q < end && field_name_len(q, end) > 0)
+				return (size_t)(p - t);
+		}
+		skip_first = 0;
+		p = eol < end ? eol + 1 : end;
+	}
+	return len;
+}
+
+/* ------------------------------------------------------------- the DSN */
+
+typedef struct dsn_rcpt {
+	char *final, *orig, *actual;
+	char *action, *status, *remote, *diag, *last;
+	int any;
+} dsn_rcpt;
+
+static void rcpt_clear(dsn_rcpt *r)
+{
+	free(r->final);
+	free(r->orig);
+	free(r->actual);
+	free(r->action);
+	free(r->status);
+	free(r->remote);
+	free(r->diag);
+	free(r->last);
+	memset(r, 0, sizeof *r);
+}
+
+/* Does this diagnostic say anything beyond a code? */
+static int diag_is_vague(const char *d)
+{
+	int letters = 0, words = 0, in = 0;
+
+	if (!d || !*d)
+		return 1;
+	for (const char *p = d; *p; p++) {
+		if (isalpha((unsigned char)*p) || (unsigned char)*p >= 0x80) {
+			letters++;
+			if (!in)
+				words++;
+			in = 1;
+		} else {
+			in = 0;
+		}
+	}
+	return letters < 6 || words < 2;
+}
+
+static int addr_eq(const char *a, const char *b)
+{
+	return a && b && g_ascii_strcasecmp(a, b) == 0;
+}
+
+/* Find a human-readable segment for this recipient (or the only one). */
+static const bw_segment *human_for(const bw_message *hm, const char *rcpt, size_t nrcpt)
+{
+	for (size_t i = 0; i < hm->nsegs; i++)
+		if (addr_eq(hm->segs[i].recipient, rcpt))
+			return &hm->segs[i];
+	if (nrcpt == 1 && hm->nsegs == 1)
+		return &hm->segs[0];
+	return NULL;
+}
+
+static int emit_rcpt(bw_message *msg, dsn_rcpt *r, const bw_message *hm, size_t nrcpt)
+{
+	bw_segment *s = bw_message_add_segment(msg);
+	const char *rcpt = r->final ? r->final : r->orig ? r->orig : r->actual;
+	const char *diag = r->diag ? dsn_strip_type(r->diag) : "";
+	const bw_segment *h;
+
+	if (!s)
+		return -1;
+	s->kind = BW_SEG_FAILED;
+	if (r->action) {
+		if (g_ascii_strncasecmp(r->action, "delayed", 7) == 0)
+			s->kind = BW_SEG_DELAYED;
+		else if (g_ascii_strncasecmp(r->action, "delivered", 9) == 0 ||
+			 g_ascii_strncasecmp(r->action, "relayed", 7) == 0 ||
+			 g_ascii_strncasecmp(r->action, "expanded", 8) == 0)
+			s->kind = BW_SEG_DELIVERED;
+	}
+	if (rcpt && !(s->recipient = dup_cstr(rcpt)))
+		return -1;
+	if (r->action) {
+		size_t n = strcspn(r->action, " \t(;");
+
+		if (!(s->action = bw_strndup(r->action, n)))
+			return -1;
+		for (char *p = s->action; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+	}
+	s->status = r->status ? status_code(r->status) : NULL;
+	if (r->remote && !(s->remote_mta = dsn_host(r->remote)))
+		s->remote_mta = NULL;
+	if (r->last && !(s->last_attempt = dup_cstr(r->last)))
+		return -1;
+	if (!(s->agent = dup_cstr("RFC3464")))
+		return -1;
+	h = hm ? human_for(hm, rcpt, nrcpt) : NULL;
+	if (diag_is_vague(diag) && h && h->text && !diag_is_vague(h->text)) {
+		s->text = dup_cstr(h->text);
+		if (!s->reply_code)
+			s->reply_code = h->reply_code;
+		if (!s->remote_mta && h->remote_mta)
+			s->remote_mta = dup_cstr(h->remote_mta);
+	} else {
+		s->text = dup_cstr(diag);
+	}
+	if (!s->text)
+		return -1;
+	s->len = strlen(s->text);
+	if (!s->reply_code)
+		s->reply_code = leading_reply(diag);
+	/* "Status: 5.0.0" says nothing a diagnostic's own code does not */
+	if (s->status && strlen(s->status) == 5 && strcmp(s->status + 1, ".0.0") == 0) {
+		const char *p = s->text;
+
+		for (; *p; p++) {
+			char *c;
+
+			if (*p != s->status[0] || (p > s->text && (isalnum((unsigned char)p[-1]) || p[-1] == '.')))
+				continue;
+			if ((c = status_code(p)) != NULL) {
+				if (strcmp(c + 1, ".0.0") != 0) {
+					free(s->status);
+					s->status = c;
+					break;
+				}
+				free(c);
+			}
+		}
+	}
+	if (h && h->source_ip && !s->source_ip)
+		s->source_ip = dup_cstr(h->source_ip);
+	return 0;
+}
+
+/*
+ * Parse DSN field blocks into segments. A new recipient starts at every
+ * Final-Recipient (or an Original-Recipient that follows a complete one),
+ * so DSNs without blank lines between blocks read right too.
+ */
+static int parse_dsn(bw_message *msg, const char *t, size_t len, const bw_message *hm)
+{
+	field_iter it = { .p = t, .end = t + len };
+	dsn_rcpt cur = { 0 };
+	size_t nrcpt = 0, emitted = 0;
+	int r, rc = 0;
+
+	/* count recipients first (for matching with the human text) */
+	{
+		field_iter c = { .p = t, .end = t + len };
+
+		while ((r = next_field(&c)) != 0) {
+			if (r < 0) {
+				free(c.val);
+				return -1;
+			}
+			if (r == 1 && g_ascii_strcasecmp(c.name, "Final-Recipient") == 0)
+				nrcpt++;
+		}
+		free(c.val);
+	}
+	while ((r = next_field(&it)) != 0 && emitted < MAX_DSN_RCPTS) {
+		char **slot = NULL;
+		int is_rcpt_field = 1;
+
+		if (r < 0) {
+			rc = -1;
+			break;
+		}
+		if (r == 2) {
+			if (cur.final || cur.orig) {
+				if (emit_rcpt(msg, &cur, hm, nrcpt) < 0) {
+					rc = -1;
+					break;
+				}
+				emitted++;
+				rcpt_clear(&cur);
+			}
+			continue;
+		}
+		if (g_ascii_strcasecmp(it.name, "Final-Recipient") == 0) {
+			if (cur.final) {
+				if (emit_rcpt(msg, &cur, hm, nrcpt) < 0) {
+					rc = -1;
+					break;
+				}
+				emitted++;
+				rcpt_clear(&cur);
+			}
+			free(cur.final);
+			cur.final = dsn_address(it.val);
+			continue;
+		}
+		if (g_ascii_strcasecmp(it.name, "Original-Recipient") == 0) {
+			if (cur.orig) {
+				if (emit_rcpt(msg, &cur, hm, nrcpt) < 0) {
+					rc = -1;
+					break;
+				}
+				emitted++;
+				rcpt_clear(&cur);
+			}
+			cur.orig = dsn_address(it.val);
+			continue;
+		}
+		if (g_ascii_strcasecmp(it.name, "Action") == 0)
+			slot = &cur.action;
+		else if (g_ascii_strcasecmp(it.name, "Status") == 0)
+			slot = &cur.status;
+		else if (g_ascii_strcasecmp(it.name, "Remote-MTA") == 0)
+			slot = &cur.remote;
+		else if (g_ascii_strcasecmp(it.name, "Diagnostic-Code") == 0)
+			slot = &cur.diag;
+		else if (g_ascii_strcasecmp(it.name, "Last-Attempt-Date") == 0)
+			slot = &cur.last;
+		else if (g_ascii_strcasecmp(it.name, "X-Actual-Recipient") == 0)
+			slot = &cur.actual;
+		else
+			is_rcpt_field = 0;
+		if (!is_rcpt_field || *slot)
+			continue;
+		if (slot == &cur.actual)
+			*slot = dsn_address(it.val);
+		else
+			*slot = dup_cstr(it.val);
+		cur.any = 1;
+	}
+	if (rc == 0 && (cur.final || cur.orig || (cur.any && emitted == 0 && (cur.diag || cur.status)))) {
+		if (emit_rcpt(msg, &cur, hm, nrcpt) < 0)
+			rc = -1;
+	}
+	rcpt_clear(&cur);
+	free(it.val);
+	return rc;
+}
+
+/* ------------------------------------------------------ message kinds */
+
+static int contains_ci(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+	unsigned char lo, up;
+
+	if (!hay)
+		return 0;
+	lo = (unsigned char)g_ascii_tolower(needle[0]);
+	up = (unsigned char)g_ascii_toupper(needle[0]);
+	for (const char *p = hay; *p; p++)
+		if (((unsigned char)*p == lo || (unsigned char)*p == up) &&
+		    g_ascii_strncasecmp(p + 1, needle + 1, n - 1) == 0)
+			return 1;
+	return 0;
+}
+
+/* Is the sender a mail system (MAILER-DAEMON, postmaster, ...)? */
+static int from_mail_system(const char *from)
+{
+	static const char *const who[] = {
+		"mailer-daemon", "mailer_daemon", "mail-daemon", "postmaster",
+		"mail delivery", "mail administrator", "mailadmin",
+		"mail system", "mdaemon", "mailerdaemon", "deliverystatus",
+		"delivery status", "nobody@", "bounce", "mail.notification",
+		"system administrator", "administrator@", "smtp gateway",
+		"notify@", "dsn@", "daemon@", "lotus notes", NULL
+	};
+	char flat[256];
+	size_t k = 0;
+
+	if (!from)
+		return 0;
+	for (int i = 0; who[i]; i++)
+		if (contains_ci(from, who[i]))
+			return 1;
+	/* "post_master", "Mailer.Daemon": compare without punctuation */
+	for (const char *p = from; *p && k + 1 < sizeof flat; p++)
+		if (isalnum((unsigned char)*p) || *p == '@')
+			flat[k++] = (char)tolower((unsigned char)*p);
+	flat[k] = '\0';
+	return strstr(flat, "postmaster") || strstr(flat, "mailerdaemon") ||
+	       strstr(flat, "maildaemon") || strstr(flat, "maildelivery");
+}
+
+static int subject_says_bounce(const char *subj)
+{
+	static const char *const words[] = {
+		"undeliver", "undelivered", "delivery status", "delivery fail",
+		"delivery notification", "returned mail", "failure notice",
+		"mail delivery", "non-delivery", "nondeliver", "non delivery",
+		"could not be delivered", "not delivered", "delivery problem",
+		"delivery error", "returned to sender", "mail system error",
+		"rejected", "bounce", "failed delivery", "delivery has failed",
+		"warning: could not send", "message not deliverable",
+		"unzustellbar", "nicht zustellbar", "non remis", "no entregado",
+		"error sending", "mail failure", "delivery report",
+		"permanent error", "is not reachable", "unable to deliver",
+		"delivery final failure", "failed to deliver", "mail could not",
+		"delayed mail", "delivery delayed", "delivery failure",
+		"unknown user", "user unknown", "returned message",
+		"mail error", "returning message", "sending failed",
+		"message you sent", "notification", "could not send",
+		"mail loop", "loop alert", "loop detected",
+		"\xe3\x82\xa8\xe3\x83\xa9\xe3\x83\xbc",	/* エラー: error */
+		"\xe4\xb8\x8d\xe9\x81\x94",		/* 不達: undelivered */
+		"\xe9\x85\x8d\xe4\xbf\xa1\xe5\xa4\xb1\xe6\x95\x97",	/* 配信失敗 */
+		NULL
+	};
+
+	if (!subj)
+		return 0;
+	for (int i = 0; words[i]; i++)
+		if (contains_ci(subj, words[i]))
+			return 1;
+	return 0;
+}
+
+static int subject_says_autoreply(const char *subj)
+{
+	static const char *const words[] = {
+		"out of office", "out of the office", "automatic reply",
+		"auto reply", "auto-reply", "autoreply", "auto:", "away from",
+		"away until", "vacation", "abwesenheit", "absence", "on leave",
+		"autoresponse", "auto response", "automatische antwort",
+		"réponse automatique", "respuesta automática", NULL
+	};
+
+	if (!subj)
+		return 0;
+	for (int i = 0; words[i]; i++)
+		if (contains_ci(subj, words[i]))
+			return 1;
+	return 0;
+}
+
+/* Headers that mark an automatic reply (RFC 3834 and common ones). */
+static int headers_say_autoreply(GMimeObject *m)
+{
+	const char *as = g_mime_object_get_header(m, "Auto-Submitted");
+
+	if (as && contains_ci(as, "auto-replied"))
+		return 1;
+	if (g_mime_object_get_header(m, "X-Autoreply") ||
+	    g_mime_object_get_header(m, "X-Autorespond") ||
+	    g_mime_object_get_header(m, "X-Autoresponder"))
+		return 1;
+	return 0;
+}
+
+/* Text bounces often keep the notice in the top part of a plain body. */
+static int body_says_bounce(const char *t)
+{
+	static const char *const words[] = {
+		"could not be delivered", "undeliverable", "permanent error",
+		"delivery to the following recipient", "following address",
+		"following recipient", "delivery has failed", "was not delivered",
+		"unable to deliver", "delivery failed", "returned mail",
+		"this is the mail system at", "mail delivery failed",
+		"message could not be delivered", "permanent fatal errors",
+		"delivery status notification", "user unknown", "host unknown",
+		"550 ", "554 ", "553 ", "552 ", "rejected", "mailbox full",
+		"not be delivered", "couldn't be delivered", "failed permanently",
+		"remote host said", "smtp error", "diagnostic", "bounce",
+		NULL
+	};
+
+	if (!t)
+		return 0;
+	for (int i = 0; words[i]; i++)
+		if (contains_ci(t, words[i]))
+			return 1;
+	return 0;
+}
+
+/* A bare-address form of a From header (new), for a vacation's recipient. */
+static char *addr_of(const char *from)
+{
+	const char *lt, *gt;
+
+	if (!from)
+		return NULL;
+	lt = strrchr(from, '<');
+	gt = lt ? strchr(lt, '>') : NULL;
+	if (lt && gt && gt > lt + 1)
+		return dup_trim(lt + 1, (size_t)(gt - lt - 1));
+	return dup_trim(from, strlen(from));
+}
+
+static int fill_feedback(bw_message *msg, walk_t *w, const char *human)
+{
+	field_iter it;
+	char *ftype = NULL, *srcip = NULL;
+	char *rcpts[64];
+	size_t nr = 0;
+	int r, rc = 0;
+
+	msg->kind = BW_MSG_FEEDBACK;
+	if (w->feedback) {
+		it = (field_iter){ .p = w->feedback, .end = w->feedback + strlen(w->feedback) };
+		while ((r = next_field(&it)) != 0) {
+			if (r < 0) {
+				rc = -1;
+				break;
+			}
+			if (r != 1)
+				continue;
+			if (!ftype && g_ascii_strcasecmp(it.name, "Feedback-Type") == 0)
+				ftype = dup_trim(it.val, strlen(it.val));
+			else if (!srcip && g_ascii_strcasecmp(it.name, "Source-IP") == 0)
+				srcip = dup_trim(it.val, strlen(it.val));
+			else if (nr < 64 && (g_ascii_strcasecmp(it.name, "Original-Rcpt-To") == 0 ||
+					     g_ascii_strcasecmp(it.name, "Removal-Recipient") == 0))
+				if ((rcpts[nr] = dsn_address(it.val)))
+					nr++;
+		}
+		free(it.val);
+	}
+	for (size_t i = 0; rc == 0 && i < (nr ? nr : 1); i++) {
+		bw_segment *s = bw_message_add_segment(msg);
+
+		if (!s) {
+			rc = -1;
+			break;
+		}
+		s->kind = BW_SEG_FEEDBACK;
+		s->text = dup_cstr(human ? human : "");
+		s->len = s->text ? strlen(s->text) : 0;
+		s->feedback_type = dup_cstr(ftype ? ftype : "abuse");
+		s->agent = dup_cstr("Feedback-Loop");
+		if (nr)
+			s->recipient = dup_cstr(rcpts[i]);
+		if (srcip)
+			s->source_ip = dup_cstr(srcip);
+		if (!s->text || !s->feedback_type || !s->agent)
+			rc = -1;
+	}
+	for (size_t i = 0; i < nr; i++)
+		free(rcpts[i]);
+	free(ftype);
+	free(srcip);
+	return rc;
+}
+
+static int fill_message(bw_message *msg, GMimeMessage *m, int depth);
+
+/* Parse bytes as one message (NULL when GMime gives nothing). */
+static GMimeMessage *parse_one(const char *data, size_t len)
+{
+	GMimeStream *st = g_mime_stream_mem_new_with_buffer(data, len);
+	GMimeParser *ps = g_mime_parser_new_with_stream(st);
+	GMimeMessage *m;
+
+	g_object_unref(st);
+	g_mime_parser_set_format(ps, GMIME_FORMAT_MESSAGE);
+	m = g_mime_parser_construct_message(ps, NULL);
+	g_object_unref(ps);
+	return m;
+}
+
+/*
+ * A multipart whose declared boundary never occurs leaves everything in its
+ * prologue. When the prologue holds "--X" followed by a part header, read it
+ * again with boundary X.
+ */
+static GMimeObject *reparse_boundary(const char *pro)
+{
+	const char *p = pro;
+
+	while ((p = strstr(p, "--")) != NULL) {
+		const char *eol = strchr(p, '\n');
+
+		if ((p == pro || p[-1] == '\n') && eol && eol - p > 4 && eol - p < 200 &&
+		    g_ascii_strncasecmp(eol + 1, "Content-", 8) == 0) {
+			GString *g = g_string_new("Content-Type: multipart/mixed; boundary=\"");
+			GMimeObject *o;
+			GMimeStream *st;
+			GMimeParser *ps;
+
+			g_string_append_len(g, p + 2, eol - p - 2);
+			g_string_append(g, "\"\n\n");
+			g_string_append(g, pro);
+			st = g_mime_stream_mem_new_with_buffer(g->str, g->len);
+			g_string_free(g, TRUE);
+			ps = g_mime_parser_new_with_stream(st);
+			g_object_unref(st);
+			o = g_mime_parser_construct_part(ps, NULL);
+			g_object_unref(ps);
+			return o;
+		}
+		p += 2;
+	}
+	return NULL;
+}
+
+/*
+ * A bounce pasted into the body of another mail (forwarded inline): the
+ * offset of its header block, found by its multipart/report content type;
+ * -1 when there is none.
+ */
+static long embedded_bounce(const char *t)
+{
+	const char *p = t;
+
+	while ((p = strstr(p, "\nContent-Type: multipart/report")) != NULL ||
+	       (p = strstr(t, "\nContent-type: multipart/report")) != NULL) {
+		/* back to the start of this header block */
+		const char *b = p;
+
+		while (b > t) {
+			const char *q = b - 1;
+
+			while (q > t && q[-1] != '\n')
+				q--;
+			if (q == b - 1)	/* an empty line */
+				break;
+			if (field_name_len(q, b - 1) == 0 && *q != ' ' && *q != '\t' &&
+			    strncmp(q, "From ", 5) != 0)
+				break;
+			b = q;
+		}
+		if (b > t)
+			return (long)(b - t);
+		break;
+	}
+	return -1;
+}
+
+/* Amazon SES notifications sent as JSON (Bounce, Complaint, Delivery). */
+static int fill_ses_json(bw_message *msg, const char *body)
+{
+	json_t *root = json_loads(body, 0, NULL), *arr, *o;
+	const char *type;
+	size_t i;
+	int rc = 0;
+
+	if (!root)
+		return 0;
+	/* an SNS envelope carries the notification as a string */
+	if (json_is_string(json_object_get(root, "Message"))) {
+		json_t *inner = json_loads(json_string_value(json_object_get(root, "Message")), 0, NULL);
+
+		json_decref(root);
+		if (!(root = inner))
+			return 0;
+	}
+	type = json_string_value(json_object_get(root, "notificationType"));
+	if (!type)
+		type = json_string_value(json_object_get(root, "eventType"));
+	if (!type) {
+		json_decref(root);
+		return 0;
+	}
+	if (strcmp(type, "Bounce") == 0) {
+		o = json_object_get(root, "bounce");
+		arr = json_object_get(o, "bouncedRecipients");
+		msg->kind = BW_MSG_BOUNCE;
+		json_array_foreach(arr, i, o) {
+			bw_segment *s = bw_message_add_segment(msg);
+			const char *d = json_string_value(json_object_get(o, "diagnosticCode"));
+			const char *st = json_string_value(json_object_get(o, "status"));
+			const char *ad = json_string_value(json_object_get(o, "emailAddress"));
+			const char *ac = json_string_value(json_object_get(o, "action"));
+
+			if (!s)
+				return json_decref(root), -1;
+			s->kind = BW_SEG_FAILED;
+			d = d ? dsn_strip_type(d) : "";
+			s->text = dup_cstr(d);
+			s->len = s->text ? strlen(s->text) : 0;
+			s->recipient = dup_cstr(ad);
+			s->status = st ? status_code(st) : NULL;
+			s->action = dup_cstr(ac);
+			s->reply_code = leading_reply(d);
+			s->agent = dup_cstr("AmazonSES");
+			if (!s->text || !s->agent)
+				rc = -1;
+		}
+	} else if (strcmp(type, "Complaint") == 0) {
+		o = json_object_get(root, "complaint");
+		arr = json_object_get(o, "complainedRecipients");
+		msg->kind = BW_MSG_FEEDBACK;
+		for (i = 0; i < (json_array_size(arr) ? json_array_size(arr) : 1); i++) {
+			bw_segment *s = bw_message_add_segment(msg);
+			const char *ft = json_string_value(json_object_get(o, "complaintFeedbackType"));
+
+			if (!s)
+				return json_decref(root), -1;
+			s->kind = BW_SEG_FEEDBACK;
+			s->text = dup_cstr("Amazon SES complaint notification");
+			s->len = s->text ? strlen(s->text) : 0;
+			s->feedback_type = dup_cstr(ft ? ft : "abuse");
+			s->recipient = dup_cstr(json_string_value(json_object_get(json_array_get(arr, i), "emailAddress")));
+			s->agent = dup_cstr("AmazonSES");
+			if (!s->text || !s->feedback_type || !s->agent)
+				rc = -1;
+		}
+	} else if (strcmp(type, "Delivery") == 0) {
+		const char *resp;
+
+		o = json_object_get(root, "delivery");
+		arr = json_object_get(o, "recipients");
+		resp = json_string_value(json_object_get(o, "smtpResponse"));
+		msg->kind = BW_MSG_BOUNCE;
+		for (i = 0; i < json_array_size(arr); i++) {
+			bw_segment *s = bw_message_add_segment(msg);
+
+			if (!s)
+				return json_decref(root), -1;
+			s->kind = BW_SEG_DELIVERED;
+			s->text = dup_cstr(resp ? resp : "");
+			s->len = s->text ? strlen(s->text) : 0;
+			s->recipient = dup_cstr(json_string_value(json_array_get(arr, i)));
+			s->reply_code = resp ? leading_reply(resp) : 0;
+			s->status = resp && strlen(resp) > 4 ? status_code(resp + 4) : NULL;
+			s->action = dup_cstr("delivered");
+			s->agent = dup_cstr("AmazonSES");
+			if (!s->text || !s->agent)
+				rc = -1;
+		}
+	} else {
+		json_decref(root);
+		return 0;
+	}
+	json_decref(root);
+	return rc < 0 ? -1 : 1;
+}
+
+/* Recipients named by X-Failed-Recipients, for segments without one. */
+static int failed_recipients(bw_message *msg, size_t from, GMimeObject *top)
+{
+	const char *xf = g_mime_object_get_header(top, "X-Failed-Recipients");
+	size_t k = from;
+
+	if (!xf)
+		return 0;
+	for (const char *p = xf; *p && k < msg->nsegs;) {
+		const char *e;
+
+		while (*p == ' ' || *p == ',' || *p == '\t')
+			p++;
+		e = p;
+		while (*e && *e != ',' && *e != ' ' && *e != '\t')
+			e++;
+		if (e > p && memchr(p, '@', (size_t)(e - p))) {
+			if (!msg->segs[k].recipient &&
+			    !(msg->segs[k].recipient = bw_strndup(p, (size_t)(e - p))))
+				return -1;
+			k++;
+		}
+		p = e;
+	}
+	return 0;
+}
+
+/* Classify one parsed message and fill msg. */
+static int fill_message(bw_message *msg, GMimeMessage *m, int depth)
+{
+	walk_t w = { 0 };
+	GMimeObject *top = GMIME_OBJECT(m);
+	const char *subject = g_mime_object_get_header(top, "Subject");
+	const char *from = g_mime_object_get_header(top, "From");
+	char *subj = NULL, *human = NULL;
+	size_t hlen = 0, cut;
+	const char *rp;
+	GMimeObject *reparsed = NULL;
+	int rc = 0, null_sender;
+
+	w.dsn = g_string_new(NULL);
+	walk_tree(&w, g_mime_message_get_mime_part(m), 0);
+	if (w.dsn->len == 0 && w.orig && !w.nomem) {
+		/* a bounce forwarded as an attachment: read the inner one */
+		GMimeObject *inner = g_mime_message_get_mime_part(w.orig);
+
+		if (inner && is_ctype(inner, "multipart", "report")) {
+			w.orig = NULL;
+			walk_tree(&w, inner, 1);
+		}
+	}
+	if (w.dsn->len == 0 && !w.human && w.prologue && !w.nomem) {
+		reparsed = reparse_boundary(w.prologue);
+		if (reparsed) {
+			free(w.prologue);
+			w.prologue = NULL;
+			walk_tree(&w, reparsed, 1);
+		}
+	}
+	if (w.nomem) {
+		walk_free(&w);
+		if (reparsed)
+			g_object_unref(reparsed);
+		return -1;
+	}
+	if (subject) {
+		char *d = g_mime_utils_header_decode_text(NULL, subject);
+
+		subj = d ? to_utf8(d, strlen(d)) : NULL;
+		g_free(d);
+	}
+	/* the notice text: the first text part, else the multipart prologue */
+	if (w.human && *w.human)
+		human = w.human;
+	else if (w.prologue)
+		human = w.prologue;
+	hlen = human ? strlen(human) : 0;
+
+	/* the returned message */
+	if (w.orig && orig_from_message(msg, w.orig) < 0)
+		rc = -1;
+	if (rc == 0 && w.orig_headers && orig_from_text(msg, w.orig_headers, strlen(w.orig_headers)) < 0)
+		rc = -1;
+	cut = human ? inline_original(human, hlen) : 0;
+	if (rc == 0 && human && cut < hlen && !msg->orig_subject && !msg->orig_from &&
+	    orig_from_text(msg, human + cut, hlen - cut) < 0)
+		rc = -1;
+	if (rc != 0)
+		goto out;
+
+	if (w.dsn->len == 0 && human && depth < 2) {
+		const char *b = human;
+		long off;
+
+		while (*b == ' ' || *b == '\n')
+			b++;
+		if (*b == '{') {
+			int r = fill_ses_json(msg, b);
+
+			if (r != 0) {
+				rc = r < 0 ? -1 : 0;
+				goto out;
+			}
+		}
+		off = embedded_bounce(human);
+		if (off >= 0) {
+			GMimeMessage *inner = parse_one(human + off, hlen - (size_t)off);
+
+			if (inner) {
+				size_t before = msg->nsegs;
+
+				rc = fill_message(msg, inner, depth + 1);
+				g_object_unref(inner);
+				if (rc < 0 || msg->nsegs > before)
+					goto out;
+			}
+		}
+	}
+	if (w.report == 2 || w.feedback ||
+	    (w.dsn->len == 0 && (contains_ci(subj, "complaint about message") ||
+				 contains_ci(subj, "abuse report")))) {
+		rc = fill_feedback(msg, &w, human);
+		goto out;
+	}
+	if (w.dsn->len > 0) {
+		bw_input tmp = { 0 };
+		bw_message *hm = bw_input_add_message(&tmp);
+		size_t before = msg->nsegs;
+
+		msg->kind = BW_MSG_BOUNCE;
+		if (!hm || (human && bw_text_split(human, hlen, hm) < 0))
+			rc = -1;
+		if (rc == 0)
+			rc = parse_dsn(msg, w.dsn->str, w.dsn->len, hm);
+		if (rc == 0 && msg->nsegs == before) {
+			/* a DSN with no recipients: fall back to the text */
+			if (hm->nsegs && human) {
+				if (bw_text_split(human, hlen, msg) < 0)
+					rc = -1;
+			} else if (bw_text_split(w.dsn->str, w.dsn->len, msg) < 0) {
+				rc = -1;
+			}
+		}
+		bw_input_free(&tmp);
+		goto out;
+	}
+	rp = g_mime_object_get_header(top, "Return-Path");
+	null_sender = rp && !strchr(rp, '@');
+	if (from_mail_system(from) || subject_says_bounce(subj) ||
+	    ((w.report == 1 || null_sender || !subj) && body_says_bounce(human))) {
+		size_t before = msg->nsegs;
+
+		msg->kind = BW_MSG_BOUNCE;
+		if (human && bw_text_split(human, hlen, msg) < 0)
+			rc = -1;
+		else if (!human && bw_text_split(subj ? subj : "", subj ? strlen(subj) : 0, msg) < 0)
+			rc = -1;
+		if (rc == 0 && failed_recipients(msg, before, top) < 0)
+			rc = -1;
+		goto out;
+	}
+	if (headers_say_autoreply(top) || subject_says_autoreply(subj)) {
+		bw_segment *s = bw_message_add_segment(msg);
+
+		msg->kind = BW_MSG_AUTOREPLY;
+		if (!s) {
+			rc = -1;
+			goto out;
+		}
+		s->kind = BW_SEG_VACATION;
+		{
+			GString *g = g_string_new(subj ? subj : "");
+
+			if (human) {
+				g_string_append(g, "\n");
+				g_string_append_len(g, human, (gssize)(cut < 2000 ? cut : 2000));
+			}
+			s->text = bw_strndup(g->str, g->len);
+			s->len = g->len;
+			g_string_free(g, TRUE);
+		}
+		s->recipient = addr_of(from);
+		s->agent = dup_cstr("RFC3834");
+		if (!s->text || !s->agent)
+			rc = -1;
+		goto out;
+	}
+	msg->kind = BW_MSG_NOT_BOUNCE;
+out:
+	free(subj);
+	walk_free(&w);
+	if (reparsed)
+		g_object_unref(reparsed);
+	return rc;
+}
+
+int bw_email_parse(const char *data, size_t len, bw_input *in, bw_error *err)
+{
+	char *buf;
+	size_t blen;
+	GMimeStream *stream;
+	GMimeParser *parser;
+	int mbox, rc = 0, n = 0;
+	const char *p;
+
+	if (!data || len == 0) {
+		set_err(err, "empty input");
+		return -1;
+	}
+	pthread_once(&gmime_once, gmime_init_once);
+	buf = normalise_eol(data, len, &blen);
+	if (!buf) {
+		set_err(err, "out of memory");
+		return -1;
+	}
+	p = buf;
+	while (*p == '\n')
+		p++;
+	mbox = strncmp(p, "From ", 5) == 0;
+	stream = g_mime_stream_mem_new_with_buffer(p, blen - (size_t)(p - buf));
+	free(buf);
+	parser = g_mime_parser_new_with_stream(stream);
+	g_object_unref(stream);
+	g_mime_parser_set_format(parser, mbox ? GMIME_FORMAT_MBOX : GMIME_FORMAT_MESSAGE);
+	in->kind = mbox ? BW_INPUT_MBOX : BW_INPUT_EMAIL;
+	do {
+		GMimeMessage *m = g_mime_parser_construct_message(parser, NULL);
+		bw_message *msg;
+
+		if (!m)
+			break;
+		msg = bw_input_add_message(in);
+		if (!msg || fill_message(msg, m, 0) < 0) {
+			g_object_unref(m);
+			set_err(err, "out of memory");
+			rc = -1;
+			break;
+		}
+		g_object_unref(m);
+		n++;
+	} while (mbox && !g_mime_parser_eos(parser));
+	g_object_unref(parser);
+	if (rc == 0 && n == 0) {
+		set_err(err, "not an email");
+		return -1;
+	}
+	return rc;
+}

@@ -1,0 +1,39 @@
+/*
+ * facts.h - the facts a bounce text states: reply code, enhanced status,
+ * the sending server's IP, the recipient, the remote server, a URL.
+ *
+ * Hand-written scanners (no regex): they run on every segment and must cost
+ * little next to the rule match. All offsets are byte offsets into the text.
+ */
+#ifndef BW_FACTS_H
+#define BW_FACTS_H
+
+#include <stddef.h>
+
+typedef struct bw_facts {
+	int reply_code;		/* first SMTP reply code, 0 if none */
+	char status[16];	/* first enhanced status code "5.7.1", "" if none */
+	char ip[46];		/* the sending server's IP, "" if none */
+	char remote_ip[46];	/* the receiving server's IP ("host NAME[IP]"), "" if none */
+	char remote_mta[256];	/* the receiving server's name, "" if none */
+	char recipient[320];	/* the first address that is not the sender's, "" if none */
+	char url[512];		/* the first http(s) URL, "" if none */
+	int says_retry;		/* the text says the failure is temporary */
+} bw_facts;
+
+/* Fills f from text (valid UTF-8, NUL-terminated at text[len]). Never fails. */
+void bw_facts_extract(const char *text, size_t len, bw_facts *f);
+
+/* Scanners shared with the segment splitters; each returns 1 when found. */
+int bw_scan_status(const char *text, size_t len, char out[16], size_t *pos);
+int bw_scan_reply(const char *text, size_t len, int *code, size_t *pos);
+
+/*
+ * utf8.c: a copy of in (n bytes) that is valid UTF-8 with no NUL bytes:
+ * invalid sequences and NULs become U+FFFD. New (free()); *outlen gets its
+ * length; the copy is NUL-terminated. *changed tells whether anything was
+ * replaced. NULL on ENOMEM.
+ */
+char *bw_utf8_clean(const char *in, size_t n, size_t *outlen, int *changed);
+
+#endif /* BW_FACTS_H */

@@ -1,0 +1,978 @@
+/*
+ * textbounce.c - split the human-readable text of a bounce into one segment
+ * per failed recipient, from the text's own structure.
+ *
+ *   n = bw_text_split(text, len, msg);
+ *
+ * Bounces without a machine-readable DSN still follow a shape: a notice,
+ * then for each recipient a line naming the address ("<user@example.com>:",
+ * "  user@example.com", "user@example.com (user@example.com)") followed by
+ * what the remote server said, and then a copy of the returned message. The
+ * splitter finds the notice (it stops where the copy of the message begins),
+ * the recipient lines in it, and gives each recipient the text up to the
+ * next one, unwrapped: multi-line SMTP replies ("550-5.1.1 ..." followed by
+ * "550 5.1.1 ...") become one line. Text with no recipient lines becomes one
+ * segment holding it all. A pasted DSN ("Final-Recipient:", "Status:",
+ * "Diagnostic-Code:") gives its fields.
+ *
+ * The splitter recognises the wording of many MTAs only to name the agent and
+ * the remote server; the segmentation itself is generic.
+ *
+ * Diagnostics: returns the number of segments added, or -1 on ENOMEM.
+ * Threads: no state outside the call.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "segment.h"
+
+#define MAX_SEGS 512		/* recipients taken from one text */
+#define MAX_SEG_TEXT 8192	/* bytes of diagnostic text kept per recipient */
+
+typedef struct line {
+	const char *p;		/* start, leading white space skipped */
+	size_t n;		/* length, trailing white space dropped */
+	int indent;		/* leading white space (columns) */
+} line_t;
+
+typedef struct anchor {
+	size_t line;		/* index of the recipient line */
+	const char *addr;	/* address inside the text */
+	size_t alen;
+	const char *rest;	/* text after the address on that line */
+	size_t rlen;
+	int merged_into;	/* -1, or the anchor this one repeats */
+	int result;		/* a transcript's result line "554 <addr>... why" */
+} anchor_t;
+
+static int ci_has(const char *s, size_t n, const char *needle)
+{
+	size_t m = strlen(needle);
+	unsigned char lo, up;
+
+	if (m == 0)
+		return 1;
+	if (m > n)
+		return 0;
+	lo = (unsigned char)tolower((unsigned char)needle[0]);
+	up = (unsigned char)toupper((unsigned char)needle[0]);
+	for (size_t i = 0; i + m <= n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if ((c == lo || c == up) && strncasecmp(s + i + 1, needle + 1, m - 1) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int ci_starts(const char *s, size_t n, const char *prefix)
+{
+	size_t m = strlen(prefix);
+
+	return n >= m && strncasecmp(s, prefix, m) == 0;
+}
+
+/* ------------------------------------------------------------- lines */
+
+/*
+ * A forwarded bounce quotes every line ("> ..."); when most lines are
+ * quoted, read them without one level of quoting.
+ */
+static void unquote(line_t *v, size_t n)
+{
+	size_t quoted = 0, full = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (v[i].n) {
+			full++;
+			if (v[i].p[0] == '>')
+				quoted++;
+		}
+	if (full < 4 || quoted * 2 < full)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		line_t *l = &v[i];
+		int ind = 0;
+
+		if (l->n == 0 || l->p[0] != '>')
+			continue;
+		l->p++, l->n--;
+		if (l->n && l->p[0] == ' ')
+			l->p++, l->n--;
+		while (l->n && (l->p[0] == ' ' || l->p[0] == '\t')) {
+			ind += l->p[0] == '\t' ? 8 : 1;
+			l->p++, l->n--;
+		}
+		l->indent = ind;
+	}
+}
+
+static line_t *split_lines(const char *t, size_t len, size_t *nout)
+{
+	size_t cap = 64, n = 0;
+	line_t *v = malloc(cap * sizeof *v);
+	const char *p = t, *end = t + len;
+
+	if (!v)
+		return NULL;
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		const char *s = p, *e;
+		int ind = 0;
+
+		if (!eol)
+			eol = end;
+		while (s < eol && (*s == ' ' || *s == '\t' || *s == '\r')) {
+			ind += *s == '\t' ? 8 : 1;
+			s++;
+		}
+		e = eol;
+		while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+			e--;
+		if (n == cap) {
+			line_t *nv = realloc(v, cap * 2 * sizeof *v);
+
+			if (!nv) {
+				free(v);
+				return NULL;
+			}
+			v = nv;
+			cap *= 2;
+		}
+		v[n].p = s;
+		v[n].n = (size_t)(e - s);
+		v[n].indent = ind;
+		n++;
+		p = eol < end ? eol + 1 : end;
+	}
+	unquote(v, n);
+	*nout = n;
+	return v;
+}
+
+/* ------------------------------------------------- where the notice ends */
+
+static int is_field_line(const line_t *l)
+{
+	size_t i = 0;
+
+	while (i < l->n && l->p[i] > 32 && l->p[i] < 127 && l->p[i] != ':')
+		i++;
+	return l->indent == 0 && i > 0 && i < l->n && l->p[i] == ':' && i < 40;
+}
+
+static int field_is(const line_t *l, const char *name)
+{
+	size_t m = strlen(name);
+
+	return l->n > m && strncasecmp(l->p, name, m) == 0 && l->p[m] == ':';
+}
+
+/* A line that introduces the copy of the returned message. */
+static int is_copy_marker(const line_t *l)
+{
+	static const char *const words[] = {
+		"original message", "copy of the message", "copy of your message",
+		"copy of the original", "returned message", "message follows",
+		"headers follow", "unsent message", "original headers",
+		"headers of the original", "header of the original",
+		"message headers", "header of original", "the original mail",
+		"ursprüngliche nachricht", "message d'origine", "message original",
+		"original mail follows", "text of the original", "original letter",
+		"header of your message", "your message follows",
+		"message text follows", "content of the original", NULL
+	};
+	const char *p = l->p;
+	size_t n = l->n;
+
+	if (n == 0 || n > 120)
+		return 0;
+	/* every phrase holds one of these: skip the rest cheaply */
+	if (!ci_has(p, n, "riginal") && !ci_has(p, n, "opy") && !ci_has(p, n, "essage") &&
+	    !ci_has(p, n, "eader") && !ci_has(p, n, "rspr"))
+		return 0;
+	for (int i = 0; words[i]; i++)
+		if (ci_has(p, n, words[i])) {
+			/* a separator line, or a sentence announcing what follows */
+			if (!isalnum((unsigned char)p[0]) || ci_has(p, n, "follow") ||
+			    ci_has(p, n, "below") ||
+			    p[n - 1] == ':' || p[n - 1] == '-')
+				return 1;
+		}
+	return 0;
+}
+
+/* A run of RFC 5322 header fields starting at line i (the returned message). */
+static int is_header_block(const line_t *v, size_t n, size_t i)
+{
+	size_t j = i + 1;
+
+	if (!(field_is(&v[i], "Received") || field_is(&v[i], "Return-Path") ||
+	      field_is(&v[i], "Message-ID") || field_is(&v[i], "DKIM-Signature") ||
+	      field_is(&v[i], "X-Received") || field_is(&v[i], "ARC-Seal") ||
+	      field_is(&v[i], "Delivered-To") || field_is(&v[i], "MIME-Version")))
+		return 0;
+	while (j < n && v[j].indent > 0)
+		j++;
+	return j < n && is_field_line(&v[j]);
+}
+
+static size_t notice_end(const line_t *v, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		if (is_copy_marker(&v[i]) || is_header_block(v, n, i))
+			return i;
+	return n;
+}
+
+/* ------------------------------------------------------ recipient lines */
+
+static int addr_char(unsigned char c)
+{
+	return c > 32 && c != '<' && c != '>' && c != '(' && c != ')' && c != '[' &&
+	       c != ']' && c != ',' && c != ';' && c != ':' && c != '"' && c != '\'' &&
+	       c != '@' && c != 127;
+}
+
+/*
+ * An address at p: local@domain with a dot in the domain. Returns its
+ * length, or 0.
+ */
+static size_t addr_at(const char *p, size_t n)
+{
+	size_t i = 0, at, dots = 0;
+
+	while (i < n && addr_char((unsigned char)p[i]))
+		i++;
+	if (i == 0 || i >= n || p[i] != '@')
+		return 0;
+	at = i++;
+	while (i < n && addr_char((unsigned char)p[i]) && (unsigned char)p[i] < 0x80) {
+		if (p[i] == '.')
+			dots++;
+		i++;
+	}
+	while (i > at + 1 && (p[i - 1] == '.'))
+		i--, dots--;
+	if (i == at + 1 || dots == 0)
+		return 0;
+	return i;
+}
+
+/*
+ * Is line l a recipient line? It starts with an address (bare, or in angle
+ * brackets, or after a DSN recipient field), and what follows is nothing,
+ * a colon and the reply, a parenthesis, or a date.
+ */
+/* Does the rest of a recipient line read like a reason? */
+static int rest_says_error(const char *r, size_t m)
+{
+	static const char *const words[] = {
+		"unknown", "invalid", "full", "reject", "denied", "exist", "fail",
+		"error", "refused", "block", "not ", "quota", "disabled", "suspend",
+		"unavailable", "expired", "timeout", "timed out", "no such", "over",
+		"bad", "deferred", "unable", "cannot", "can't", "host", "relay",
+		"policy", "spam", NULL
+	};
+
+	for (int i = 0; words[i]; i++)
+		if (ci_has(r, m, words[i]))
+			return 1;
+	for (size_t i = 0; i + 3 <= m; i++)
+		if ((r[i] == '4' || r[i] == '5') && isdigit((unsigned char)r[i + 1]) &&
+		    (isdigit((unsigned char)r[i + 2]) || r[i + 1] == '.') &&
+		    (i == 0 || !isalnum((unsigned char)r[i - 1])))
+			return 1;
+	return 0;
+}
+
+static int anchor_of(const line_t *l, anchor_t *a, int transcript)
+{
+	const char *p = l->p;
+	size_t n = l->n, k, al;
+	int br = 0;
+
+	if (n < 5 || n > 600)
+		return 0;
+	/* bullets: "* user@example.com", "- user@example.com" */
+	if (n > 2 && (p[0] == '*' || p[0] == '-' || p[0] == 'o') && p[1] == ' ') {
+		p += 2;
+		n -= 2;
+		while (n && *p == ' ')
+			p++, n--;
+	}
+	/* a transcript's result line: "554 <user@example.com>... why" */
+	if (transcript && n > 8 && (p[0] == '4' || p[0] == '5') && isdigit((unsigned char)p[1]) &&
+	    isdigit((unsigned char)p[2]) && p[3] == ' ') {
+		k = 4;
+		if (p[k] == p[0] && p[k + 1] == '.') {
+			while (k < n && p[k] != ' ')
+				k++;
+			while (k < n && p[k] == ' ')
+				k++;
+		}
+		if (k < n && p[k] == '<') {
+			const char *q = p + k + 1;
+			size_t m = n - k - 1;
+
+			al = addr_at(q, m);
+			if (al && al + 4 <= m && memcmp(q + al, ">...", 4) == 0) {
+				a->addr = q;
+				a->alen = al;
+				a->rest = q + al + 4;
+				a->rlen = m - al - 4;
+				while (a->rlen && *a->rest == ' ')
+					a->rest++, a->rlen--;
+				a->result = 1;
+				return 1;
+			}
+		}
+		return 0;
+	}
+	if (ci_starts(p, n, "Final-Recipient:") || ci_starts(p, n, "X-Failed-Recipients:") ||
+	    ci_starts(p, n, "Failed recipient:") || ci_starts(p, n, "Recipient address:") ||
+	    ci_starts(p, n, "Recipient:") || ci_starts(p, n, "Unknown recipient:") ||
+	    ci_starts(p, n, "Original recipient:") || ci_starts(p, n, "Address:") ||
+	    ci_starts(p, n, "Invalid recipient:") || ci_starts(p, n, "RCPT TO:")) {
+		const char *c = memchr(p, ':', n);
+
+		k = (size_t)(c - p) + 1;
+		while (k < n && p[k] == ' ')
+			k++;
+		if (ci_starts(p + k, n - k, "rfc822;")) {
+			k += 7;
+			while (k < n && p[k] == ' ')
+				k++;
+		}
+		p += k;
+		n -= k;
+	} else if (ci_starts(p, n, "Original-Recipient:")) {
+		return 0;
+	} else {
+		/* "undeliverable to user@example.com", "The following
+		 * recipients returned permanent errors: user@example.com." */
+		static const char *const intro[] = {
+			"undeliverable to ", "could not deliver to ", "unable to deliver to ",
+			"failed to deliver to ", "delivery failed to ", "not delivered to ",
+			"delivery to ", "could not be delivered to ", NULL
+		};
+
+		for (int i = 0; intro[i]; i++)
+			if (ci_starts(p, n, intro[i])) {
+				k = strlen(intro[i]);
+				p += k;
+				n -= k;
+				goto addr;
+			}
+		const char *lt;
+
+		for (k = 0; k < n && k < 100 && p[k] != ':'; k++)
+			;
+		if (k < n && k < 100 && k > 8 && memchr(p, ' ', k) &&
+		    !ci_has(p, k, "sender") && !ci_has(p, k, "from") && !ci_has(p, k, "contact") &&
+		    !ci_has(p, k, "reply") && !ci_has(p, k, "postmaster") &&
+		    (ci_has(p, k, "recipient") || ci_has(p, k, "address") || ci_has(p, k, "user") ||
+		     ci_has(p, k, "mailbox") || ci_has(p, k, "deliver"))) {
+			size_t j = k + 1;
+
+			while (j < n && p[j] == ' ')
+				j++;
+			if (j < n && addr_at(p + j + (p[j] == '<'), n - j - (p[j] == '<'))) {
+				p += j;
+				n -= j;
+				goto addr;
+			}
+		}
+		/* "There was an error delivering your mail to <user@example.com>." */
+		lt = memchr(p, '<', n);
+		if (lt && lt - p > 6 && lt - p < 120 && strncasecmp(lt - 4, " to ", 4) == 0) {
+			size_t pre = (size_t)(lt - p);
+
+			if ((ci_has(p, pre, "deliver") || ci_has(p, pre, "message") ||
+			     ci_has(p, pre, "mail")) && !ci_has(p, pre, "contact") &&
+			    !ci_has(p, pre, "send mail to") && !ci_has(p, pre, "write to") &&
+			    !ci_has(p, pre, "postmaster")) {
+				p = lt;
+				n -= pre;
+			}
+		}
+	}
+addr:
+	if (n > 0 && (*p == '<' || *p == '"')) {
+		br = *p == '<' ? '>' : '"';
+		p++, n--;
+	}
+	al = addr_at(p, n);
+	if (!al)
+		return 0;
+	a->addr = p;
+	a->alen = al;
+	k = al;
+	if (br) {
+		if (k < n && p[k] == br)
+			k++;
+		else
+			return 0;
+	}
+	a->rest = p + k;
+	a->rlen = n - k;
+	/* what may follow a recipient's address on its line */
+	if (a->rlen == 0)
+		return 1;
+	if (a->rest[0] == ':' || a->rest[0] == ',' || a->rest[0] == ';' ||
+	    (a->rest[0] == '.' && (a->rlen == 1 || a->rest[1] == ' '))) {
+		a->rest++, a->rlen--;
+		return 1;
+	}
+	if (a->rest[0] == ' ' || a->rest[0] == '\t') {
+		const char *r = a->rest;
+		size_t m = a->rlen;
+
+		while (m && (*r == ' ' || *r == '\t'))
+			r++, m--;
+		a->rest = r;
+		a->rlen = m;
+		if (m == 0 || *r == '(' || *r == '[' || *r == ':' || *r == '-' ||
+		    ci_starts(r, m, "on ") || ci_starts(r, m, "rcpt") ||
+		    ci_starts(r, m, "host ") || ci_starts(r, m, "<") ||
+		    ci_starts(r, m, "mailbox") || ci_starts(r, m, "user") ||
+		    ci_starts(r, m, "recipient") || ci_starts(r, m, "delivery") ||
+		    ci_starts(r, m, "unknown") || ci_starts(r, m, "smtp") ||
+		    ci_starts(r, m, "is ") || ci_starts(r, m, "was ") ||
+		    ci_starts(r, m, "could") || ci_starts(r, m, "failed") ||
+		    ci_starts(r, m, "does") || ci_starts(r, m, "no such") ||
+		    ci_starts(r, m, "account") || ci_starts(r, m, "address") ||
+		    ci_starts(r, m, "refused") || ci_starts(r, m, "rejected") ||
+		    ci_starts(r, m, "not ") || ci_starts(r, m, "error") ||
+		    ci_starts(r, m, "\xe6\xa7\x98") ||	/* 様: Japanese honorific */
+		    rest_says_error(r, m))
+			return 1;
+		return 0;
+	}
+	if (a->rest[0] == '.' && a->rlen >= 3 && memcmp(a->rest, "...", 3) == 0) {
+		/* "<addr>... User unknown" (a transcript line) */
+		a->rest += 3;
+		a->rlen -= 3;
+		while (a->rlen && *a->rest == ' ')
+			a->rest++, a->rlen--;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * A local recipient without a domain ("  kijitora") on its own indented
+ * line, right after the line that announces the failed addresses.
+ */
+static int local_anchor(const line_t *v, size_t i, anchor_t *a)
+{
+	const line_t *l = &v[i];
+	size_t pj = i, k;
+
+	if (l->indent == 0 || l->n == 0 || l->n > 64)
+		return 0;
+	for (k = 0; k < l->n; k++)
+		if (!(isalnum((unsigned char)l->p[k]) || l->p[k] == '.' || l->p[k] == '_' ||
+		      l->p[k] == '-' || l->p[k] == '+'))
+			return 0;
+	while (pj > 0 && v[pj - 1].n == 0)
+		pj--;
+	if (pj == 0)
+		return 0;
+	l = &v[pj - 1];
+	if (l->p[l->n - 1] != ':' || !(ci_has(l->p, l->n, "address") || ci_has(l->p, l->n, "recipient")))
+		return 0;
+	a->addr = v[i].p;
+	a->alen = v[i].n;
+	a->rest = v[i].p + v[i].n;
+	a->rlen = 0;
+	return 1;
+}
+
+/* ------------------------------------------------------------- buffers */
+
+typedef struct buf {
+	char *p;
+	size_t n, cap;
+	int nomem;
+} buf_t;
+
+static void buf_add(buf_t *b, const char *s, size_t n)
+{
+	if (b->nomem)
+		return;
+	if (b->n + n + 1 > b->cap) {
+		size_t cap = (b->n + n + 1) * 2;
+		char *p = realloc(b->p, cap < 256 ? 256 : cap);
+
+		if (!p) {
+			b->nomem = 1;
+			return;
+		}
+		b->p = p;
+		b->cap = cap < 256 ? 256 : cap;
+	}
+	memcpy(b->p + b->n, s, n);
+	b->n += n;
+	b->p[b->n] = '\0';
+}
+
+/* "550-5.1.1 " / "550 5.1.1 " / "550-" prefix length of a reply line, or 0. */
+static size_t reply_prefix(const char *p, size_t n, char code[4], int *more)
+{
+	size_t k;
+
+	if (n < 4 || !(p[0] >= '2' && p[0] <= '5') || !isdigit((unsigned char)p[1]) ||
+	    !isdigit((unsigned char)p[2]) || (p[3] != '-' && p[3] != ' '))
+		return 0;
+	memcpy(code, p, 3);
+	code[3] = '\0';
+	*more = p[3] == '-';
+	k = 4;
+	/* an enhanced status right after it */
+	if (k + 5 <= n && p[k] == p[0] && p[k + 1] == '.') {
+		size_t j = k + 2;
+
+		while (j < n && (isdigit((unsigned char)p[j]) || p[j] == '.'))
+			j++;
+		if (j < n && p[j] == ' ')
+			k = j + 1;
+		else if (j == n)
+			k = j;
+	}
+	return k;
+}
+
+/*
+ * Append lines [from, to) to b, unwrapped: lines of a paragraph are joined
+ * with a space, paragraphs with a newline, and the repeated "550-5.1.1"
+ * prefixes of a multi-line reply are dropped after the first line.
+ */
+static void add_lines(buf_t *b, const line_t *v, size_t from, size_t to)
+{
+	int in_reply = 0, blank = 0;
+	char code[4] = "";
+
+	for (size_t i = from; i < to && b->n < MAX_SEG_TEXT; i++) {
+		const line_t *l = &v[i];
+		char c2[4];
+		int more = 0;
+		size_t pre;
+
+		if (l->n == 0) {
+			blank = 1;
+			in_reply = 0;
+			continue;
+		}
+		/* separator lines carry nothing */
+		{
+			size_t k = 0;
+
+			while (k < l->n && (l->p[k] == '-' || l->p[k] == '=' || l->p[k] == '*' ||
+					    l->p[k] == '#' || l->p[k] == '_' || l->p[k] == ' '))
+				k++;
+			if (k == l->n && l->n >= 3) {
+				blank = 1;
+				continue;
+			}
+		}
+		pre = reply_prefix(l->p, l->n, c2, &more);
+		if (pre && in_reply && strcmp(c2, code) == 0) {
+			buf_add(b, " ", 1);
+			buf_add(b, l->p + pre, l->n - pre);
+			in_reply = more;
+			continue;
+		}
+		if (b->n && b->p[b->n - 1] != ' ' && b->p[b->n - 1] != '\n')
+			buf_add(b, blank ? "\n" : " ", 1);
+		buf_add(b, l->p, l->n);
+		blank = 0;
+		if (pre) {
+			memcpy(code, c2, 4);
+			in_reply = more;
+		} else {
+			in_reply = 0;
+		}
+	}
+}
+
+/* --------------------------------------------------------- facts on text */
+
+/* The value of a "Field:" inside text (one line and its continuations). */
+static int field_value(const line_t *v, size_t from, size_t to, const char *name,
+		       buf_t *out)
+{
+	size_t m = strlen(name);
+
+	for (size_t i = from; i < to; i++) {
+		if (v[i].n > m && strncasecmp(v[i].p, name, m) == 0 && v[i].p[m] == ':') {
+			const char *s = v[i].p + m + 1;
+			size_t n = v[i].n - m - 1;
+
+			while (n && *s == ' ')
+				s++, n--;
+			buf_add(out, s, n);
+			for (size_t j = i + 1; j < to && v[j].indent > 0 && v[j].n > 0; j++) {
+				buf_add(out, " ", 1);
+				buf_add(out, v[j].p, v[j].n);
+			}
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Who wrote the bounce, from its wording (NULL: unknown). */
+static const char *agent_of(const char *t, size_t n)
+{
+	static const struct { const char *words, *agent; } tab[] = {
+		{"This is the mail system at host", "Postfix"},
+		{"created automatically by mail delivery software", "Exim"},
+		{"qmail-send program", "qmail"},
+		{"I'm afraid I wasn't able to deliver", "qmail"},
+		{"permanent fatal errors", "Sendmail"},
+		{"Transcript of session follows", "Sendmail"},
+		{"Delivery has failed to these recipients", "Exchange"},
+		{"did not reach the following recipient", "Exchange"},
+		{"Sorry, we were unable to deliver your message", "Yahoo"},
+		{"The response from the remote server was", "Gmail"},
+		{"Google tried to deliver your message", "Gmail"},
+		{"The response was:", "Gmail"},
+		{"Google Groups", "GoogleGroups"},
+		{"amazonses", "AmazonSES"},
+		{"Lotus Domino", "Domino"},
+		{"Notes", NULL},
+		{NULL, NULL}
+	};
+
+	for (int i = 0; tab[i].words; i++)
+		if (tab[i].agent && ci_has(t, n, tab[i].words))
+			return tab[i].agent;
+	return NULL;
+}
+
+/* The receiving server named in a diagnostic, new string or NULL. */
+static char *remote_of(const char *t)
+{
+	static const char *const lead[] = {
+		"host ", "while talking to ", "remote host ", "by the server for the recipient domain ",
+		NULL
+	};
+
+	for (int i = 0; lead[i]; i++) {
+		const char *p = t;
+		size_t m = strlen(lead[i]);
+
+		while ((p = strstr(p, lead[i])) != NULL) {
+			const char *s = p + m, *e;
+
+			p += m;
+			if (i == 3) {
+				/* "... domain example.jp by mx.example.jp. [ip]" */
+				const char *by = strstr(s, " by ");
+
+				if (!by || by - s > 100)
+					continue;
+				s = by + 4;
+			}
+			e = s;
+			while (*e && (isalnum((unsigned char)*e) || *e == '.' || *e == '-' || *e == ':'))
+				e++;
+			while (e > s && (e[-1] == '.' || e[-1] == ':'))
+				e--;
+			if (e - s >= 3 && memchr(s, '.', (size_t)(e - s)))
+				return bw_strndup(s, (size_t)(e - s));
+		}
+	}
+	return NULL;
+}
+
+static int fill_segment(bw_segment *s, buf_t *text, const char *rcpt, size_t rlen,
+			const char *agent)
+{
+	if (text->nomem)
+		return -1;
+	if (!text->p)
+		buf_add(text, "", 0);
+	if (text->nomem)
+		return -1;
+	s->kind = BW_SEG_FAILED;
+	s->text = text->p;
+	s->len = text->n;
+	text->p = NULL;
+	if (rcpt && !(s->recipient = bw_strndup(rcpt, rlen)))
+		return -1;
+	if (agent && !(s->agent = bw_strndup(agent, strlen(agent))))
+		return -1;
+	s->remote_mta = remote_of(s->text);
+	return 0;
+}
+
+/* Does the text hold an SMTP reply code or an enhanced status code? */
+static int has_code(const char *t, size_t n)
+{
+	for (size_t i = 0; i + 3 <= n; i++) {
+		unsigned char c = (unsigned char)t[i];
+
+		if ((c != '4' && c != '5') || (i > 0 && (isalnum((unsigned char)t[i - 1]) || t[i - 1] == '.')))
+			continue;
+		if (isdigit((unsigned char)t[i + 1]) && isdigit((unsigned char)t[i + 2]) &&
+		    (i + 3 == n || t[i + 3] == ' ' || t[i + 3] == '-'))
+			return 1;
+		if (t[i + 1] == '.' && i + 4 < n && isdigit((unsigned char)t[i + 2]) &&
+		    (t[i + 3] == '.' || (isdigit((unsigned char)t[i + 3]) && t[i + 4] == '.')))
+			return 1;
+	}
+	return 0;
+}
+
+static int diag_vague(const char *t, size_t n)
+{
+	int letters = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (isalpha((unsigned char)t[i]) || (unsigned char)t[i] >= 0x80)
+			letters++;
+	return letters < 8;
+}
+
+/*
+ * Text of a pasted DSN block (lines [from, to)): the Diagnostic-Code
+ * without its type, and the Status, when present.
+ */
+static int dsn_block(const line_t *v, size_t from, size_t to, buf_t *text, char **status)
+{
+	buf_t d = { 0 }, st = { 0 };
+
+	if (field_value(v, from, to, "Diagnostic-Code", &d) && d.p) {
+		const char *p = d.p;
+		const char *semi = strchr(p, ';');
+
+		if (semi && semi - p < 20)
+			p = semi + 1;
+		while (*p == ' ')
+			p++;
+		buf_add(text, p, strlen(p));
+	}
+	free(d.p);
+	if (field_value(v, from, to, "Status", &st) && st.p) {
+		size_t k = strspn(st.p, "0123456789.");
+
+		if (k >= 5)
+			*status = bw_strndup(st.p, k);
+	}
+	free(st.p);
+	return text->nomem ? -1 : 0;
+}
+
+/*
+ * Does the text hold anything to classify: a word, or a reply code? Blank
+ * input and stray digits ("22") give no segment.
+ */
+static int says_anything(const char *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)t[i];
+
+		if (isalpha(c) || c >= 0x80)
+			return 1;
+		if ((c == '2' || c == '4' || c == '5') && i + 2 < n &&
+		    isdigit((unsigned char)t[i + 1]) && isdigit((unsigned char)t[i + 2]) &&
+		    (i == 0 || !isdigit((unsigned char)t[i - 1])) &&
+		    (i + 3 == n || !isdigit((unsigned char)t[i + 3])))
+			return 1;
+	}
+	return 0;
+}
+
+int bw_text_split(const char *text, size_t len, bw_message *msg)
+{
+	line_t *v;
+	size_t n = 0, end, na = 0, cap = 16, first_seg = msg->nsegs;
+	anchor_t *a;
+	const char *agent;
+	int added = 0, rc = 0, transcript;
+
+	if (!text)
+		text = "", len = 0;
+	v = split_lines(text, len, &n);
+	if (!v)
+		return -1;
+	end = notice_end(v, n);
+	{
+		size_t alen = end < n ? (size_t)(v[end].p - text) : len;
+
+		agent = agent_of(text, alen < 4096 ? alen : 4096);
+	}
+	a = malloc(cap * sizeof *a);
+	if (!a) {
+		free(v);
+		return -1;
+	}
+	transcript = ci_has(text, len, "transcript of session");
+	for (size_t i = 0; i < end && !transcript; i++)
+		if (v[i].n > 4 && (memcmp(v[i].p, "<<< ", 4) == 0 || memcmp(v[i].p, ">>> ", 4) == 0))
+			transcript = 1;
+	for (size_t i = 0; i < end && na < MAX_SEGS; i++) {
+		anchor_t an = { 0 };
+		size_t pj;
+
+		if (!anchor_of(&v[i], &an, transcript) && !local_anchor(v, i, &an))
+			continue;
+		/* "A message sent by <sender> could not be delivered" */
+		for (pj = i; pj > 0 && v[pj - 1].n == 0; pj--)
+			;
+		if (pj > 0 && v[pj - 1].n >= 7 &&
+		    strncasecmp(v[pj - 1].p + v[pj - 1].n - 7, "sent by", 7) == 0)
+			continue;
+		an.line = i;
+		an.merged_into = -1;
+		for (size_t j = 0; j < na; j++)
+			if (a[j].alen == an.alen && strncasecmp(a[j].addr, an.addr, an.alen) == 0) {
+				an.merged_into = a[j].merged_into >= 0 ? a[j].merged_into : (int)j;
+				break;
+			}
+		if (na == cap) {
+			anchor_t *nv = realloc(a, cap * 2 * sizeof *a);
+
+			if (!nv) {
+				rc = -1;
+				goto out;
+			}
+			a = nv;
+			cap *= 2;
+		}
+		a[na++] = an;
+	}
+	if (na == 0) {
+		if (!says_anything(text, len))
+			goto out;	/* nothing to say: no segment */
+		/* no structure: the whole notice is one segment */
+		buf_t t = { 0 };
+		bw_segment *s;
+		char *status = NULL;
+
+		if (dsn_block(v, 0, end, &t, &status) < 0) {
+			free(t.p);
+			rc = -1;
+			goto out;
+		}
+		if (t.n == 0)
+			add_lines(&t, v, 0, end ? end : n);
+		s = bw_message_add_segment(msg);
+		if (!s || fill_segment(s, &t, NULL, 0, agent) < 0) {
+			free(t.p);
+			free(status);
+			rc = -1;
+			goto out;
+		}
+		s->status = status;
+		added = 1;
+		goto out;
+	}
+	for (size_t i = 0; i < na; i++) {
+		buf_t t = { 0 };
+		char *status = NULL;
+		bw_segment *s;
+
+		if (a[i].merged_into >= 0)
+			continue;
+		/* this recipient's text: its line's rest, then every block of
+		 * lines up to the next other recipient */
+		while (a[i].rlen && (*a[i].rest == ' ' || *a[i].rest == '\t'))
+			a[i].rest++, a[i].rlen--;
+		if (a[i].rlen)
+			buf_add(&t, a[i].rest, a[i].rlen);
+		for (size_t j = i; j < na; j++) {
+			size_t from, to;
+
+			if (j != i && a[j].merged_into != (int)i)
+				continue;
+			if (j != i && a[j].rlen) {
+				buf_add(&t, "\n", 1);
+				buf_add(&t, a[j].rest, a[j].rlen);
+			}
+			if (a[j].result) {
+				/* the server's replies that led to this result */
+				size_t k = j ? a[j - 1].line + 1 : 0;
+
+				for (; k < a[j].line; k++)
+					if (v[k].n > 4 && memcmp(v[k].p, "<<< ", 4) == 0) {
+						buf_add(&t, "\n", 1);
+						buf_add(&t, v[k].p + 4, v[k].n - 4);
+					}
+				continue;
+			}
+			from = a[j].line + 1;
+			to = j + 1 < na ? a[j + 1].line : end;
+			/* a DSN's per-message fields end the human text */
+			for (size_t k = from; k < to; k++)
+				if (field_is(&v[k], "Reporting-MTA") || field_is(&v[k], "Arrival-Date") ||
+				    field_is(&v[k], "Received-From-MTA") ||
+				    field_is(&v[k], "X-Postfix-Queue-ID") ||
+				    (field_is(&v[k], "Original-Recipient") && k + 1 < to &&
+				     field_is(&v[k + 1], "Final-Recipient"))) {
+					to = k;
+					break;
+				}
+			if (ci_starts(v[a[j].line].p, v[a[j].line].n, "Final-Recipient:")) {
+				buf_t d = { 0 };
+
+				if (dsn_block(v, from, to, &d, &status) < 0) {
+					free(d.p);
+					rc = -1;
+				}
+				if (d.n) {
+					if (t.n)
+						buf_add(&t, "\n", 1);
+					buf_add(&t, d.p, d.n);
+					free(d.p);
+					continue;
+				}
+				free(d.p);
+			}
+			if (t.n && from < to)
+				buf_add(&t, v[from].indent > 0 && v[from].n > 0 ? " " : "\n", 1);
+			add_lines(&t, v, from, to);
+		}
+		if (t.nomem) {
+			free(t.p);
+			free(status);
+			rc = -1;
+			goto out;
+		}
+		/* nothing said after the address (or no code where the notice
+		 * before the first recipient has one): the notice speaks for it */
+		if (diag_vague(t.p ? t.p : "", t.n) ||
+		    (na == 1 && !has_code(t.p ? t.p : "", t.n) &&
+		     has_code(text, (size_t)(v[a[0].line].p - text)))) {
+			buf_t w = { 0 };
+
+			add_lines(&w, v, 0, a[0].line);
+			if (t.n) {
+				buf_add(&w, "\n", 1);
+				buf_add(&w, t.p, t.n);
+			}
+			free(t.p);
+			t = w;
+		}
+		s = bw_message_add_segment(msg);
+		if (!s || fill_segment(s, &t, a[i].addr, a[i].alen, agent) < 0) {
+			free(t.p);
+			free(status);
+			rc = -1;
+			goto out;
+		}
+		s->status = status;
+		added++;
+	}
+out:
+	free(a);
+	free(v);
+	if (rc < 0)
+		return -1;
+	(void)first_seg;
+	return added;
+}

@@ -1,0 +1,85 @@
+/*
+ * utf8.c - make any bytes into valid UTF-8 without losing where they were.
+ *
+ * Every byte that does not start a well-formed sequence (RFC 3629: no
+ * overlongs, no surrogates, nothing above U+10FFFF), and every NUL, becomes
+ * U+FFFD, so the matchers can run in UTF mode without checks and nothing
+ * raw is ever echoed back.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "facts.h"
+
+/* Length of the well-formed sequence at p (1-4), or 0 when it is not one. */
+static size_t seq_len(const unsigned char *p, size_t left)
+{
+	unsigned c = p[0];
+
+	if (c >= 0x01 && c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF)
+		return left >= 2 && (p[1] & 0xC0) == 0x80 ? 2 : 0;
+	if (c >= 0xE0 && c <= 0xEF) {
+		if (left < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80)
+			return 0;
+		if (c == 0xE0 && p[1] < 0xA0)
+			return 0;	/* overlong */
+		if (c == 0xED && p[1] >= 0xA0)
+			return 0;	/* surrogate */
+		return 3;
+	}
+	if (c >= 0xF0 && c <= 0xF4) {
+		if (left < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 ||
+		    (p[3] & 0xC0) != 0x80)
+			return 0;
+		if (c == 0xF0 && p[1] < 0x90)
+			return 0;
+		if (c == 0xF4 && p[1] >= 0x90)
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+char *bw_utf8_clean(const char *in, size_t n, size_t *outlen, int *changed)
+{
+	const unsigned char *p = (const unsigned char *)in;
+	size_t bad = 0, i = 0, o = 0;
+	char *out;
+
+	while (i < n) {
+		size_t l = seq_len(p + i, n - i);
+		if (l == 0) {
+			bad++;
+			i++;
+		} else {
+			i += l;
+		}
+	}
+	if (changed)
+		*changed = bad > 0;
+	out = malloc(n + bad * 2 + 1);
+	if (out == NULL)
+		return NULL;
+	if (bad == 0) {
+		memcpy(out, in, n);
+		o = n;
+	} else {
+		for (i = 0; i < n;) {
+			size_t l = seq_len(p + i, n - i);
+			if (l == 0) {
+				memcpy(out + o, "\xEF\xBF\xBD", 3);
+				o += 3;
+				i++;
+			} else {
+				memcpy(out + o, p + i, l);
+				o += l;
+				i += l;
+			}
+		}
+	}
+	out[o] = '\0';
+	*outlen = o;
+	return out;
+}
