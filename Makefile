@@ -15,7 +15,6 @@ PORT ?= 8080
 PREFIX ?= /usr/local
 DESTDIR ?=
 DATADIR ?= $(abspath .)
-CACHEDIR ?= $(abspath $(BUILD))/cache
 
 CC ?= cc
 OPT ?= -O2
@@ -24,10 +23,10 @@ WARN := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wno-missing-field-initiali
 
 # Package flags are read once, after the packages are installed, into a
 # makefile of their own; make rebuilds it first and then starts over.
-PKGS := jansson libpcre2-8 gmime-3.0 libcares libhs
+PKGS := jansson libpcre2-8 gmime-3.0 libcares
 -include $(BUILD)/config.mk
 
-ALL_CFLAGS = -DBW_DATADIR=\"$(DATADIR)\" -DBW_CACHEDIR=\"$(CACHEDIR)\" -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(PKG_CFLAGS) -Iclassifier -Icgi -Icli $(CFLAGS)
+ALL_CFLAGS = -DBW_DATADIR=\"$(DATADIR)\" -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(PKG_CFLAGS) -Iclassifier -Icgi -Icli $(CFLAGS)
 LIBS = $(PKG_LIBS) -lstdc++ -lm -pthread
 
 LIB_SRC := $(wildcard classifier/*.c)
@@ -46,11 +45,11 @@ LIBA := $(BUILD)/libbouncewhy.a
 FCGI := $(BUILD)/bouncewhy-fcgi
 CLI := $(BUILD)/bouncewhy
 
-.PHONY: all deps test-deps run test eval bench clean install
+.PHONY: all deps test-deps run test eval bench clean
 all: $(LIBA) $(FCGI) $(CLI) $(UNIT_BIN) $(BENCH_BIN)
 
 $(BUILD)/config.mk: scripts/deps.sh
-	@mkdir -p $(BUILD) $(BUILD)/cache
+	@mkdir -p $(BUILD)
 	@scripts/deps.sh build
 	@printf 'PKG_CFLAGS := %s\nPKG_LIBS := %s -lfcgi\n' \
 		"$$(pkg-config --cflags $(PKGS))" "$$(pkg-config --libs $(PKGS))" > $@
@@ -96,3 +95,6 @@ bench: all
 
 clean:
 	rm -rf $(BUILD)
+
+# More targets, one file per concern (install, fuzz, sanitizers, ...).
+-include $(wildcard mk/*.mk)

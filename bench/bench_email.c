@@ -26,12 +26,23 @@ typedef struct blob {
 	size_t len;
 } blob;
 
-static double now(void)
+static double clock_s(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(id, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double now(void)
+{
+	return clock_s(CLOCK_MONOTONIC);
+}
+
+/* CPU time of this thread: fair on a busy machine */
+static double cpu(void)
+{
+	return clock_s(CLOCK_THREAD_CPUTIME_ID);
 }
 
 static int load_dir(const char *dir, blob **out, size_t *n)
@@ -51,7 +62,8 @@ static int load_dir(const char *dir, blob **out, size_t *n)
 
 		if (e->d_name[0] == '.')
 			continue;
-		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		if ((size_t)snprintf(path, sizeof path, "%s/%.255s", dir, e->d_name) >= sizeof path)
+			continue;
 		if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
 			continue;
 		if (*n == cap) {
@@ -78,7 +90,7 @@ static int load_dir(const char *dir, blob **out, size_t *n)
 int main(int argc, char **argv)
 {
 	const char *shared = getenv("BW_SHARED");
-	char defdir[4096];
+	char defdir[2048];
 	const char *dir = argc > 1 ? argv[1] : NULL;
 	const char *rules = argc > 2 ? argv[2] : getenv("BOUNCEWHY_RULES");
 	double secs = argc > 3 ? atof(argv[3]) : 2.0;
@@ -86,7 +98,7 @@ int main(int argc, char **argv)
 	size_t n, done, segs = 0;
 	bw_error err = { 0 };
 	bw_kb *kb;
-	double t0, t;
+	double t0, t, c0, c;
 
 	if (!dir) {
 		snprintf(defdir, sizeof defdir, "%s/testdata/bounces/emails/maildir/bsd",
@@ -109,6 +121,7 @@ int main(int argc, char **argv)
 	/* parse only */
 	done = 0;
 	t0 = now();
+	c0 = cpu();
 	do {
 		for (size_t i = 0; i < n; i++) {
 			bw_input in = { 0 };
@@ -120,13 +133,15 @@ int main(int argc, char **argv)
 		}
 		done += n;
 	} while ((t = now() - t0) < secs);
+	c = cpu() - c0;
 	printf("bench_email: %zu files from %s\n", n, dir);
-	printf("parse:   %.0f emails/s (%.1f us each, %zu segments per pass)\n",
-	       (double)done / t, 1e6 * t / (double)done, segs / (done / n));
+	printf("parse:   %.0f emails/s wall, %.0f emails/s of CPU (%.1f us CPU each, %zu segments per pass)\n",
+	       (double)done / t, (double)done / c, 1e6 * c / (double)done, segs / (done / n));
 
 	/* parse + classify */
 	done = 0;
 	t0 = now();
+	c0 = cpu();
 	do {
 		for (size_t i = 0; i < n; i++) {
 			json_t *r = bw_explain(kb, files[i].data, files[i].len, NULL, &err);
@@ -135,7 +150,9 @@ int main(int argc, char **argv)
 		}
 		done += n;
 	} while ((t = now() - t0) < secs);
-	printf("explain: %.0f emails/s (%.1f us each)\n", (double)done / t, 1e6 * t / (double)done);
+	c = cpu() - c0;
+	printf("explain: %.0f emails/s wall, %.0f emails/s of CPU (%.1f us CPU each)\n",
+	       (double)done / t, (double)done / c, 1e6 * c / (double)done);
 
 	for (size_t i = 0; i < n; i++)
 		free(files[i].data);

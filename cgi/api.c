@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "http.h"
+#include "ipcheck.h"
 #include "metrics.h"
 
 const char *bw_negotiate(const bw_request *req, const char *dflt)
@@ -32,7 +33,8 @@ static void cors(bw_response *res)
 
 void bw_api_healthz(const bw_app *app, const bw_request *req, bw_response *res, const char *tail)
 {
-	bw_response_json(res, 200, json_pack("{s:s, s:s, s:I}", "status", "ok", "version",
+	bw_response_json(res, 200, json_pack("{s:s, s:s, s:s, s:I}", "api_version", BW_API_VERSION,
+					     "status", "ok", "version",
 					     bw_kb_version(app->kb), "rules",
 					     (json_int_t)bw_kb_rule_count(app->kb)));
 }
@@ -52,12 +54,24 @@ static int explain_input(const bw_request *req, const char **text, size_t *len,
 		json_error_t jerr;
 		json_t *t, *a;
 		*doc = json_loadb(req->body, req->body_len, 0, &jerr);
+		if (json_is_array(*doc)) {
+			*text = req->body;	/* a provider's array of events */
+			*len = req->body_len;
+			return *len ? 0 : 400;
+		}
 		if (*doc == NULL || !json_is_object(*doc)) {
 			*why = "The body is not a JSON object; send {\"text\": \"...the bounce...\"}.";
 			return 400;
 		}
 		t = json_object_get(*doc, "text");
 		a = json_object_get(*doc, "audience");
+		if (t == NULL || json_is_array(*doc)) {
+			/* Not our {"text"} shape: a provider's notification (SES, SendGrid,
+			 * Mailgun, Postmark) goes to the classifier as it is. */
+			*text = req->body;
+			*len = req->body_len;
+			return *len ? 0 : 400;
+		}
 		if (!json_is_string(t)) {
 			*why = "The JSON body needs a string field \"text\" holding the bounce.";
 			return 400;
@@ -96,6 +110,44 @@ static int explain_input(const bw_request *req, const char **text, size_t *len,
 	return 0;
 }
 
+/* Adds "ip_report" to every finding that names an IP: the IP check's answer,
+ * or a problem object when the address cannot be checked (private, bad). At
+ * most 4 distinct addresses per answer, each checked once. */
+static void attach_ip_checks(const bw_app *app, json_t *out)
+{
+	json_t *done = json_object(), *f;
+	size_t i;
+
+	json_array_foreach(json_object_get(out, "findings"), i, f) {
+		const char *ip = json_string_value(json_object_get(f, "ip"));
+		json_t *rep;
+		if (ip == NULL) {
+			json_object_set_new(f, "ip_report", json_null());
+			continue;
+		}
+		rep = json_object_get(done, ip);
+		if (rep == NULL && json_object_size(done) < 4) {
+			bw_ipcheck_opts o = {.servers = app->cfg->resolver,
+					     .timeout_ms = app->cfg->dns_timeout_ms,
+					     .allow_private = app->cfg->allow_private,
+					     .lenient = 1};
+			bw_error err = {0};
+			int code = 0;
+			rep = bw_ipcheck_run(app->kb, app->ipcache, ip, &o, &code, &err);
+			if (rep == NULL) {
+				int st = bw_ipcheck_http_status(code);
+				char type[32];
+				snprintf(type, sizeof type, "/problems/%d", st);
+				rep = json_pack("{s:s, s:s, s:i, s:s}", "type", type, "title",
+						bw_status_text(st), "status", st, "detail", err.text);
+			}
+			json_object_set_new(done, ip, rep);
+		}
+		json_object_set(f, "ip_report", rep ? rep : json_null());
+	}
+	json_decref(done);
+}
+
 void bw_api_explain(const bw_app *app, const bw_request *req, bw_response *res, const char *tail)
 {
 	const char *text = NULL, *why = NULL, *audience = bw_request_param(req, "audience", NULL);
@@ -124,6 +176,12 @@ void bw_api_explain(const bw_app *app, const bw_request *req, bw_response *res, 
 		return;
 	}
 	{
+		/* ?check_ip=1: run the IP check of each distinct IP the findings name */
+		const char *ck = bw_request_param(req, "check_ip", NULL);
+		if (ck && (strcmp(ck, "1") == 0 || strcmp(ck, "true") == 0))
+			attach_ip_checks(app, out);
+	}
+	{
 		size_t i;
 		json_t *f;
 		json_array_foreach(json_object_get(out, "findings"), i, f)
@@ -149,14 +207,18 @@ void bw_api_reason(const bw_app *app, const bw_request *req, bw_response *res, c
 		bw_response_problem(res, 404, "No such reason; GET /api/v1/reasons lists them.");
 		return;
 	}
-	bw_response_json(res, 200, json_deep_copy(r));
+	json_t *o = json_deep_copy(r);
+	json_object_set_new(o, "api_version", json_string(BW_API_VERSION));
+	json_object_set_new(o, "version", json_string(bw_kb_version(app->kb)));
+	bw_response_json(res, 200, o);
 }
 
 void bw_api_blocklists(const bw_app *app, const bw_request *req, bw_response *res,
 		       const char *tail)
 {
 	cors(res);
-	bw_response_json(res, 200, json_pack("{s:s, s:O}", "api_version", BW_API_VERSION,
+	bw_response_json(res, 200, json_pack("{s:s, s:s, s:O}", "api_version", BW_API_VERSION,
+					     "version", bw_kb_version(app->kb),
 					     "blocklists", bw_kb_blocklists(app->kb)));
 }
 

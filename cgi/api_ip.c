@@ -62,6 +62,7 @@ void bw_api_ip(const bw_app *app, const bw_request *req, bw_response *res,
 		return;
 	}
 	count_dns(app, out);
+	json_object_set_new(out, "version", json_string(bw_kb_version(app->kb)));
 	bw_response_header(res, "Cache-Control", "no-store");
 	bw_response_json(res, 200, out);
 }

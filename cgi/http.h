@@ -126,6 +126,11 @@ void bw_api_reasons(const bw_app *app, const bw_request *req, bw_response *res, 
 void bw_api_reason(const bw_app *app, const bw_request *req, bw_response *res, const char *tail);
 void bw_api_blocklists(const bw_app *app, const bw_request *req, bw_response *res, const char *tail);
 void bw_api_openapi(const bw_app *app, const bw_request *req, bw_response *res, const char *tail);
+/* api_ip.c: GET /api/v1/ip/{ip} */
+void bw_api_ip(const bw_app *app, const bw_request *req, bw_response *res, const char *tail);
+/* api_batch.c: POST /api/v1/explain/batch (contract work) */
+void bw_api_explain_batch(const bw_app *app, const bw_request *req, bw_response *res,
+			  const char *tail);
 /* Which form the client wants: "json", "html" or "fragment" (?format= beats Accept). */
 const char *bw_negotiate(const bw_request *req, const char *dflt);
 

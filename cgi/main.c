@@ -40,6 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dnscache.h"
 #include "http.h"
 #include "metrics.h"
 
@@ -229,6 +230,12 @@ int main(int argc, char **argv)
 	}
 	if (cfg.max_body == 0)
 		cfg.max_body = BW_MAX_INPUT_DEFAULT;
+	if (cfg.dns_timeout_ms == 0)
+		cfg.dns_timeout_ms = 3000;
+	if (cfg.dns_timeout_ms > 30000) {
+		fprintf(stderr, "bouncewhy-fcgi: --dns-timeout is at most 30000 ms\n");
+		return 2;
+	}
 
 	s->app.cfg = &cfg;
 	if ((s->app.kb = bw_kb_load(cfg.rules_dir, cfg.override, &err)) == NULL) {
@@ -250,6 +257,7 @@ int main(int argc, char **argv)
 		s->app.openapi = slurp(p, &s->app.openapi_len);
 	}
 	s->app.metrics = bw_metrics_new();
+	s->app.ipcache = bw_ipcache_new(1024);	/* NULL: every check asks DNS again */
 
 	/* Signals go to the main thread only, which waits for them below. */
 	sigemptyset(&sigs);
@@ -298,6 +306,7 @@ int main(int argc, char **argv)
 	free(th);
 	bw_tpl_set_free(s->app.templates);
 	bw_metrics_free(s->app.metrics);
+	bw_ipcache_free(s->app.ipcache);
 	free(s->app.openapi);
 	bw_kb_free((bw_kb *)s->app.kb);
 	free(s);

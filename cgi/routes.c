@@ -11,8 +11,6 @@
 #include "metrics.h"
 #include "pages.h"
 
-/* api_ip.c (until http.h declares it) */
-void bw_api_ip(const bw_app *app, const bw_request *req, bw_response *res, const char *tail);
 
 
 static const bw_route routes[] = {
@@ -34,6 +32,7 @@ static const bw_route routes[] = {
 	{"embed.explain", "GET,POST", "/embed/explain", bw_page_explain}, /* pages.c */
 	{"embed.kb", "GET", "/embed/kb/*", bw_page_kb},			/* pages.c */
 	{"api.ip", "GET", "/api/v1/ip/*", bw_api_ip},			/* api_ip.c */
+	{"api.explain_batch", "POST", "/api/v1/explain/batch", bw_api_explain_batch}, /* api_batch.c */
 	/* END routes added by other modules */
 };
 

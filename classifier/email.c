@@ -844,6 +844,22 @@ static const bw_segment *human_for(const bw_message *hm, const char *rcpt, size_
 	return NULL;
 }
 
+static int contains_ci(const char *hay, const char *needle)
+{
+	size_t n = strlen(needle);
+	unsigned char lo, up;
+
+	if (!hay)
+		return 0;
+	lo = (unsigned char)g_ascii_tolower(needle[0]);
+	up = (unsigned char)g_ascii_toupper(needle[0]);
+	for (const char *p = hay; *p; p++)
+		if (((unsigned char)*p == lo || (unsigned char)*p == up) &&
+		    g_ascii_strncasecmp(p + 1, needle + 1, n - 1) == 0)
+			return 1;
+	return 0;
+}
+
 static int emit_rcpt(bw_message *msg, dsn_rcpt *r, const bw_message *hm, size_t nrcpt)
 {
 	bw_segment *s = bw_message_add_segment(msg);
@@ -891,9 +907,54 @@ static int emit_rcpt(bw_message *msg, dsn_rcpt *r, const bw_message *hm, size_t 
 	}
 	if (!s->text)
 		return -1;
+	/* the command the failure answered (command.c): the diagnostic's own
+	 * words first, else the notice's for this recipient, which then joins
+	 * the text so that a reader sees it too */
+	{
+		const char *cmd = bw_command_scan(s->text, strlen(s->text));
+
+		if (!cmd && h && h->command)
+			cmd = h->command;
+		if (!cmd && h && h->text)
+			cmd = bw_command_scan(h->text, h->len);
+		if (cmd && !(s->command = dup_cstr(cmd)))
+			return -1;
+		if (cmd && !bw_command_scan(s->text, strlen(s->text)) &&
+		    (!strcmp(cmd, "DATA") || !strcmp(cmd, "RCPT") || !strcmp(cmd, "MAIL"))) {
+			char *t = g_strdup_printf("%s (in reply to %s command)", s->text,
+						  !strcmp(cmd, "DATA") ? "end of DATA" :
+						  !strcmp(cmd, "RCPT") ? "RCPT TO" : "MAIL FROM");
+			char *u = t ? dup_cstr(t) : NULL;
+
+			g_free(t);
+			if (!u)
+				return -1;
+			free(s->text);
+			s->text = u;
+		}
+	}
 	s->len = strlen(s->text);
 	if (!s->reply_code)
 		s->reply_code = leading_reply(diag);
+	/* the remote server's own code ("550 5.7.1 ...") says more than the
+	 * Status the reporting MTA derived from it */
+	if (s->reply_code && s->status) {
+		const char *p = diag;
+
+		while (*p == ' ')
+			p++;
+		if (strlen(p) > 4 && (p[3] == ' ' || p[3] == '-')) {
+			char *c = status_code(p + 4);
+
+			if (c && c[0] == s->status[0] && strcmp(c, s->status) != 0 &&
+			    strcmp(c + 1, ".0.0") != 0) {
+				free(s->status);
+				s->status = c;
+			} else {
+				free(c);
+			}
+		}
+	}
 	/* "Status: 5.0.0" says nothing a diagnostic's own code does not */
 	if (s->status && strlen(s->status) == 5 && strcmp(s->status + 1, ".0.0") == 0) {
 		const char *p = s->text;
@@ -1021,21 +1082,6 @@ static int parse_dsn(bw_message *msg, const char *t, size_t len, const bw_messag
 
 /* ------------------------------------------------------ message kinds */
 
-static int contains_ci(const char *hay, const char *needle)
-{
-	size_t n = strlen(needle);
-	unsigned char lo, up;
-
-	if (!hay)
-		return 0;
-	lo = (unsigned char)g_ascii_tolower(needle[0]);
-	up = (unsigned char)g_ascii_toupper(needle[0]);
-	for (const char *p = hay; *p; p++)
-		if (((unsigned char)*p == lo || (unsigned char)*p == up) &&
-		    g_ascii_strncasecmp(p + 1, needle + 1, n - 1) == 0)
-			return 1;
-	return 0;
-}
 
 /* Is the sender a mail system (MAILER-DAEMON, postmaster, ...)? */
 static int from_mail_system(const char *from)
@@ -1096,6 +1142,38 @@ static int subject_says_bounce(const char *subj)
 		if (contains_ci(subj, words[i]))
 			return 1;
 	return 0;
+}
+
+/*
+ * A delay warning rather than a final failure: the sending queue says it is
+ * still trying. Only for notices without a DSN (a DSN says it in Action).
+ */
+static int says_delay(const char *subj, const char *human)
+{
+	static const char *const subj_words[] = {
+		"delayed mail", "delivery delayed", "(delay)", "still being retried",
+		"warning: could not send", "delivery status notification (delay)", NULL
+	};
+	static const char *const body_words[] = {
+		"this is a warning only", "warning message only", "this is only a warning",
+		"only a temporary failure report", "has been delayed", "will be retried until",
+		"still being retried", "message still undelivered", NULL
+	};
+
+	for (int i = 0; subj && subj_words[i]; i++)
+		if (contains_ci(subj, subj_words[i]))
+			return 1;
+	for (int i = 0; human && body_words[i]; i++)
+		if (contains_ci(human, body_words[i]))
+			return 1;
+	return 0;
+}
+
+static void mark_delayed(bw_message *msg, size_t from)
+{
+	for (size_t i = from; i < msg->nsegs; i++)
+		if (msg->segs[i].kind == BW_SEG_FAILED)
+			msg->segs[i].kind = BW_SEG_DELAYED;
 }
 
 static int subject_says_autoreply(const char *subj)
@@ -1311,13 +1389,31 @@ static long embedded_bounce(const char *t)
 /* Amazon SES notifications sent as JSON (Bounce, Complaint, Delivery). */
 static int fill_ses_json(bw_message *msg, const char *body)
 {
-	json_t *root = json_loads(body, 0, NULL), *arr, *o;
+	json_t *root = json_loads(body, JSON_DISABLE_EOF_CHECK, NULL), *arr, *o;
 	const char *type;
 	size_t i;
 	int rc = 0;
 
-	if (!root)
-		return 0;
+	if (!root) {
+		/* a long JSON line folded by a mail system: unfold and retry */
+		char *u = malloc(strlen(body) + 1), *q = u;
+
+		if (!u)
+			return -1;
+		for (const char *p = body; *p; p++) {
+			if (*p == '\n') {
+				if (p[1] == ' ')
+					p++;
+				continue;
+			}
+			*q++ = *p;
+		}
+		*q = '\0';
+		root = json_loads(u, JSON_DISABLE_EOF_CHECK, NULL);
+		free(u);
+		if (!root)
+			return 0;
+	}
 	/* an SNS envelope carries the notification as a string */
 	if (json_is_string(json_object_get(root, "Message"))) {
 		json_t *inner = json_loads(json_string_value(json_object_get(root, "Message")), 0, NULL);
@@ -1550,6 +1646,8 @@ static int fill_message(bw_message *msg, GMimeMessage *m, int depth)
 			} else if (bw_text_split(w.dsn->str, w.dsn->len, msg) < 0) {
 				rc = -1;
 			}
+			if (rc == 0 && says_delay(subj, human))
+				mark_delayed(msg, before);
 		}
 		bw_input_free(&tmp);
 		goto out;
@@ -1567,6 +1665,8 @@ static int fill_message(bw_message *msg, GMimeMessage *m, int depth)
 			rc = -1;
 		if (rc == 0 && failed_recipients(msg, before, top) < 0)
 			rc = -1;
+		if (rc == 0 && says_delay(subj, human))
+			mark_delayed(msg, before);
 		goto out;
 	}
 	if (headers_say_autoreply(top) || subject_says_autoreply(subj)) {
@@ -1604,6 +1704,53 @@ out:
 	return rc;
 }
 
+/*
+ * Length of buf worth giving to the MIME parser. In a report whose
+ * delivery-status part comes before the returned message, everything after
+ * the returned message's header block (its body, its attachments) cannot
+ * change the findings, and parsing it is most of the cost: cut it off.
+ */
+static size_t useful_length(const char *buf, size_t len)
+{
+	const char *p = buf, *end = buf + len;
+	int seen_dsn = 0;
+
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+
+		if (!eol)
+			eol = end;
+		if (eol - p > 13 && (p[0] == 'C' || p[0] == 'c') &&
+		    g_ascii_strncasecmp(p, "Content-Type:", 13) == 0) {
+			const char *v = p + 13;
+
+			while (v < eol && (*v == ' ' || *v == '\t'))
+				v++;
+			if (eol - v >= 23 && g_ascii_strncasecmp(v, "message/delivery-status", 23) == 0) {
+				seen_dsn = 1;
+			} else if (seen_dsn && eol - v >= 14 &&
+				   g_ascii_strncasecmp(v, "message/rfc822", 14) == 0) {
+				/* skip the part's header, then the message's header */
+				const char *q = eol;
+				int blanks = 0;
+
+				while (q < end && blanks < 2) {
+					const char *e2 = memchr(q + 1, '\n', (size_t)(end - q - 1));
+
+					if (!e2)
+						return len;
+					if (e2 == q + 1)
+						blanks++;
+					q = e2;
+				}
+				return (size_t)(q + 1 - buf);
+			}
+		}
+		p = eol + 1;
+	}
+	return len;
+}
+
 int bw_email_parse(const char *data, size_t len, bw_input *in, bw_error *err)
 {
 	char *buf;
@@ -1627,7 +1774,10 @@ int bw_email_parse(const char *data, size_t len, bw_input *in, bw_error *err)
 	while (*p == '\n')
 		p++;
 	mbox = strncmp(p, "From ", 5) == 0;
-	stream = g_mime_stream_mem_new_with_buffer(p, blen - (size_t)(p - buf));
+	blen -= (size_t)(p - buf);
+	if (!mbox)
+		blen = useful_length(p, blen);
+	stream = g_mime_stream_mem_new_with_buffer(p, blen);
 	free(buf);
 	parser = g_mime_parser_new_with_stream(stream);
 	g_object_unref(stream);

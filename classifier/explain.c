@@ -13,6 +13,7 @@
 #include "facts.h"
 #include "kb.h"
 #include "segment.h"
+#include "webhook.h"	/* contract work: provider notifications */
 
 const json_t *bw_kb_status_entry(const bw_kb *kb, const char *status);
 const json_t *bw_kb_reply_entry(const bw_kb *kb, int reply);
@@ -113,91 +114,253 @@ static json_t *blocklist_json(const json_t *bl, const char *ip)
 			 "delist_url", bl_url(bl, "delist_url", ip));
 }
 
+/* Does a notice say the sending queue is still trying (a delay warning)? */
+static int says_still_retrying(const char *text)
+{
+	static const char *const says[] = {
+		"will be retried", "will retry", "will continue to try", "will keep trying",
+		"still trying", "has been delayed", "not yet been delivered",
+		"warning message only", "this is only a warning", NULL
+	};
+
+	for (int i = 0; says[i]; i++)
+		if (strcasestr(text, says[i]))
+			return 1;
+	return 0;
+}
+
 typedef struct seg_view {
 	const bw_message *msg;
 	const bw_segment *seg;
 	size_t msg_index;
 } seg_view;
 
+/* What one segment comes to, before any JSON is made. */
+typedef struct verdict {
+	const char *reason, *source;
+	const bw_rule *rule;
+	bw_match m;
+	const json_t *st_entry, *r;
+	const char *status;
+	const char *command;	/* the SMTP command the failure answered, or NULL */
+	int reply, temporary;
+} verdict;
+
+/*
+ * The cause an expiry notice names: the best rule over the text with the
+ * expiry's own words blanked out, when that rule is about something else
+ * than the expiry or a delay. 0 (cause NULL when none), -1 on ENOMEM.
+ */
+static int expiry_cause(const bw_kb *kb, bw_scratch *sc, const char *text, size_t len,
+			verdict *v, const bw_rule **cause)
+{
+	char *t = malloc(len + 1);
+	bw_match m;
+	int rc;
+
+	*cause = NULL;
+	if (t == NULL)
+		return -1;
+	memcpy(t, text, len);
+	t[len] = '\0';
+	memset(t + v->m.start, ' ', v->m.end - v->m.start);
+	rc = bw_match_best(kb, sc, t, len, v->reply, v->status, &m);
+	free(t);
+	if (rc < 0)
+		return -1;
+	if (rc == 1 && m.rule->priority >= 0 && strcmp(m.rule->reason, "expired") != 0 &&
+	    strcmp(m.rule->reason, "onhold") != 0 && strcmp(m.rule->reason, "undefined") != 0) {
+		*cause = m.rule;
+		v->m = m;
+	}
+	return 0;
+}
+
+/*
+ * Decides one segment: 1 with *v filled, 0 when the text holds no bounce,
+ * -1 on error. f must hold the facts of the segment's text.
+ */
+static int decide(const bw_kb *kb, bw_scratch *sc, int msg_kind, const bw_segment *seg,
+		  const bw_facts *f, verdict *v)
+{
+	const char *text = seg->text ? seg->text : "";
+	size_t len = seg->text ? seg->len : 0;
+	const json_t *rp_entry;
+	const char *command;
+	int structured;
+
+	memset(v, 0, sizeof *v);
+	v->source = "none";
+	v->status = seg->status && *seg->status ? seg->status : f->status;
+	v->reply = seg->reply_code ? seg->reply_code : f->reply_code;
+	structured = msg_kind != BW_MSG_TEXT || seg->recipient != NULL || seg->kind != BW_SEG_FAILED;
+	/* the SMTP command the failure answered (command.c) */
+	command = seg->command ? seg->command : bw_command_scan(text, len);
+	v->command = command;
+
+	switch (seg->kind) {
+	case BW_SEG_VACATION: v->reason = "vacation"; v->source = "autoreply"; break;
+	case BW_SEG_FEEDBACK: v->reason = "feedback"; v->source = "feedback"; break;
+	case BW_SEG_DELIVERED: v->reason = "delivered"; v->source = "dsn"; break;
+	default: break;
+	}
+	v->st_entry = bw_kb_status_entry(kb, v->status);
+	rp_entry = v->reply ? bw_kb_reply_entry(kb, v->reply) : NULL;
+	if (v->reason == NULL && len > 0) {
+		int rc = bw_match_best(kb, sc, text, len, v->reply, v->status, &v->m);
+		if (rc < 0)
+			return -1;
+		if (rc == 1) {
+			v->rule = v->m.rule;
+			/* A generic phrase (negative priority) yields to a specific status code. */
+			if (v->rule->priority < 0 &&
+			    json_is_string(json_object_get(v->st_entry, "reason")))
+				v->rule = NULL;
+		}
+		if (v->rule) {
+			v->reason = v->rule->reason;
+			v->source = "rule";
+		}
+	}
+	if (v->rule && strcmp(v->rule->reason, "expired") == 0) {
+		const bw_rule *cause = NULL;
+
+		if (expiry_cause(kb, sc, text, len, v, &cause) < 0)
+			return -1;
+		/*
+		 * The queue gave up, and the text says on what. A connection that
+		 * never succeeded is what "expired" means; any other last error
+		 * (a full mailbox, a failed DNS lookup, a directory server down)
+		 * says more, and what to do about it, than the expiry does.
+		 */
+		if (cause && (seg->kind == BW_SEG_DELAYED ||
+			      !(strcmp(cause->reason, "networkerror") == 0 && command &&
+				strcmp(command, "CONN") == 0))) {
+			v->rule = cause;
+			v->reason = cause->reason;
+		} else if (seg->kind == BW_SEG_DELAYED &&
+			   !(strlen(v->status) == 5 && strcmp(v->status + 1, ".4.7") == 0)) {
+			/* "could not be delivered for 4 hours" in a delay warning:
+			 * nothing has expired yet */
+			v->reason = "onhold";
+		}
+	}
+	if (v->reason == NULL && json_is_string(json_object_get(v->st_entry, "reason"))) {
+		v->reason = json_string_value(json_object_get(v->st_entry, "reason"));
+		v->source = "status";
+	}
+	if (v->reason == NULL && json_is_string(json_object_get(rp_entry, "reason"))) {
+		v->reason = json_string_value(json_object_get(rp_entry, "reason"));
+		v->source = "reply";
+	}
+	/*
+	 * A recipient refused after the message data was sent had been
+	 * accepted at RCPT TO: the mailbox exists, and "user unknown" at that
+	 * point is a filter for that recipient speaking (a per-user block or
+	 * allow list, a content rule), not a missing address.
+	 */
+	if (v->reason && strcmp(v->reason, "userunknown") == 0 && command &&
+	    strcmp(command, "DATA") == 0)
+		v->reason = "filtered";
+	/*
+	 * A final failure (not a delay warning) whose cause is that the
+	 * receiving server could not be reached: the sending queue retried
+	 * the connection until it gave up, so the message expired there.
+	 */
+	if (v->reason && strcmp(v->reason, "networkerror") == 0 && command &&
+	    strcmp(command, "CONN") == 0 && msg_kind == BW_MSG_BOUNCE &&
+	    seg->kind == BW_SEG_FAILED && !says_still_retrying(text))
+		v->reason = "expired";
+	if (v->reason == NULL) {
+		/* Plain text with nothing that reads as a failure is no bounce. */
+		if (!structured && v->reply < 400 && v->status[0] != '4' && v->status[0] != '5')
+			return 0;
+		v->reason = "undefined";
+	}
+	v->r = bw_kb_reason(kb, v->reason);
+	if (v->r == NULL) {
+		v->reason = "undefined";
+		v->r = bw_kb_reason(kb, "undefined");
+	}
+	if (v->r == NULL)
+		return 0;
+
+	const json_t *rt = json_object_get(v->r, "temporary");
+	if (seg->kind == BW_SEG_DELAYED)
+		v->temporary = 1;
+	else if (v->rule && v->rule->temporary >= 0)
+		v->temporary = v->rule->temporary;
+	else if (json_is_boolean(rt))
+		v->temporary = json_is_true(rt);
+	else if (v->status[0] == '4' || v->status[0] == '5')
+		v->temporary = v->status[0] == '4';
+	else if (v->reply)
+		v->temporary = v->reply / 100 == 4;
+	else
+		v->temporary = f->says_retry;
+	return 1;
+}
+
+int bw_classify(const bw_kb *kb, const char *text, size_t len, bw_verdict *out)
+{
+	bw_scratch *sc = bw_scratch_get(kb);
+	bw_segment seg = {0};
+	bw_facts f;
+	verdict v;
+	char *clean = NULL;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	if (sc == NULL)
+		return -1;
+	if (!bw_utf8_valid(text, len)) {
+		size_t cl;
+		if ((clean = bw_utf8_clean(text, len, &cl, NULL)) == NULL)
+			return -1;
+		text = clean;
+		len = cl;
+	}
+	seg.text = (char *)text;
+	seg.len = len;
+	bw_facts_extract(text, len, &f);
+	rc = decide(kb, sc, BW_MSG_TEXT, &seg, &f, &v);
+	if (rc == 1) {
+		out->reason = json_string_value(json_object_get(v.r, "id"));
+		out->rule = v.rule ? v.rule->id : NULL;
+		out->blocklist = v.rule ? v.rule->blocklist : NULL;
+		out->temporary = v.temporary;
+		out->hard_bounce = json_is_true(json_object_get(v.r, "hard_bounce")) && !v.temporary;
+		out->action_by = v.rule && v.rule->action_by ? v.rule->action_by :
+			json_string_value(json_object_get(v.r, "action_by"));
+		out->reply_code = v.reply;
+		snprintf(out->status, sizeof out->status, "%s", v.status);
+		snprintf(out->ip, sizeof out->ip, "%s", f.ip);
+		out->match_start = v.rule ? v.m.start : 0;
+		out->match_end = v.rule ? v.m.end : 0;
+	}
+	free(clean);
+	return rc < 0 ? -1 : rc;
+}
+
 /* Builds the finding of one segment, or NULL when the text holds no bounce. */
-static json_t *finding_new(const bw_kb *kb, bw_scratch *sc, const seg_view *v,
+static json_t *finding_new(const bw_kb *kb, bw_scratch *sc, const seg_view *sv,
 			   const char *audience, int *oom)
 {
-	const bw_segment *seg = v->seg;
+	const bw_segment *seg = sv->seg;
 	const char *text = seg->text ? seg->text : "";
 	size_t len = seg->text ? seg->len : 0;
 	bw_facts f;
-	bw_match m = {0};
-	const char *reason = NULL, *source = "none";
-	const json_t *st_entry, *rp_entry, *r;
-	const char *status;
-	int reply, temporary, structured;
-	const bw_rule *rule = NULL;
+	verdict v;
 	json_t *fnd;
 
 	bw_facts_extract(text, len, &f);
-	status = seg->status && *seg->status ? seg->status : f.status;
-	reply = seg->reply_code ? seg->reply_code : f.reply_code;
-	structured = v->msg->kind != BW_MSG_TEXT || seg->recipient != NULL || seg->kind != BW_SEG_FAILED;
-
-	switch (seg->kind) {
-	case BW_SEG_VACATION: reason = "vacation"; source = "autoreply"; break;
-	case BW_SEG_FEEDBACK: reason = "feedback"; source = "feedback"; break;
-	case BW_SEG_DELIVERED: reason = "delivered"; source = "dsn"; break;
-	default: break;
-	}
-	st_entry = bw_kb_status_entry(kb, status);
-	rp_entry = reply ? bw_kb_reply_entry(kb, reply) : NULL;
-	if (reason == NULL && len > 0) {
-		int rc = bw_match_best(kb, sc, text, len, reply, status, &m);
-		if (rc < 0)
-			return NULL;
-		if (rc == 1) {
-			rule = m.rule;
-			/* A generic phrase (negative priority) yields to a specific status code. */
-			if (rule->priority < 0 && json_is_string(json_object_get(st_entry, "reason")))
-				rule = NULL;
-		}
-		if (rule) {
-			reason = rule->reason;
-			source = "rule";
-		}
-	}
-	if (reason == NULL && json_is_string(json_object_get(st_entry, "reason"))) {
-		reason = json_string_value(json_object_get(st_entry, "reason"));
-		source = "status";
-	}
-	if (reason == NULL && json_is_string(json_object_get(rp_entry, "reason"))) {
-		reason = json_string_value(json_object_get(rp_entry, "reason"));
-		source = "reply";
-	}
-	if (reason == NULL) {
-		/* Plain text with nothing that reads as a failure is no bounce. */
-		if (!structured && reply < 400 && (status[0] != '4' && status[0] != '5'))
-			return NULL;
-		reason = "undefined";
-	}
-	r = bw_kb_reason(kb, reason);
-	if (r == NULL)
-		r = bw_kb_reason(kb, "undefined");
-	if (r == NULL)
+	if (decide(kb, sc, sv->msg->kind, seg, &f, &v) != 1)
 		return NULL;
-
-	json_t *rt = json_object_get(r, "temporary");
-	if (rule && rule->temporary >= 0)
-		temporary = rule->temporary;
-	else if (json_is_boolean(rt))
-		temporary = json_is_true(rt);
-	else if (seg->kind == BW_SEG_DELAYED)
-		temporary = 1;
-	else if (status[0] == '4' || status[0] == '5')
-		temporary = status[0] == '4';
-	else if (reply)
-		temporary = reply / 100 == 4;
-	else
-		temporary = f.says_retry;
-	if (seg->kind == BW_SEG_DELAYED)
-		temporary = 1;
+	const bw_rule *rule = v.rule;
+	const bw_match m = v.m;
+	const json_t *r = v.r, *st_entry = v.st_entry;
+	const char *reason = v.reason, *source = v.source, *status = v.status;
+	int reply = v.reply, temporary = v.temporary;
 
 	const char *action_by = rule && rule->action_by ? rule->action_by :
 		json_string_value(json_object_get(r, "action_by"));
@@ -231,11 +394,13 @@ static json_t *finding_new(const bw_kb *kb, bw_scratch *sc, const seg_view *v,
 
 	json_t *matched = json_null();
 	if (rule) {
-		matched = json_pack("{s:s, s:s, s:s%, s:I, s:I}", "rule", rule->id, "file", rule->file,
+		const char *base = strrchr(rule->file, '/');
+		matched = json_pack("{s:s, s:s, s:s%, s:I, s:I}", "rule", rule->id,
+				    "file", base ? base + 1 : rule->file,
 				    "text", text + m.start, m.end - m.start,
 				    "start", (json_int_t)m.start, "end", (json_int_t)m.end);
 	}
-	fnd = json_pack("{s:s, s:O, s:b, s:b, s:s, s:s, s:{s:o, s:o, s:o},"
+	fnd = json_pack("{s:s, s:O, s:b, s:b, s:s, s:s, s:{s:o, s:o, s:o, s:o},"
 			" s:o, s:o, s:o, s:o, s:o, s:o}",
 			"reason", reason, "title", json_object_get(r, "title"),
 			"temporary", temporary,
@@ -244,6 +409,7 @@ static json_t *finding_new(const bw_kb *kb, bw_scratch *sc, const seg_view *v,
 			"smtp", "reply_code", reply ? json_integer(reply) : json_null(),
 			"status", str_or_null(status),
 			"status_text", str_or_null(json_string_value(json_object_get(st_entry, "title"))),
+			"command", str_or_null(v.command),
 			"recipient", str_or_null(recipient), "remote_mta", str_or_null(remote),
 			"ip", str_or_null(ip), "blocklist", bljson, "matched", matched,
 			"summary", fill(json_string_value(json_object_get(summary, aud)), names, values));
@@ -263,7 +429,7 @@ static json_t *finding_new(const bw_kb *kb, bw_scratch *sc, const seg_view *v,
 	json_object_set_new(fnd, "agent", str_or_null(seg->agent));
 	json_object_set_new(fnd, "last_attempt", str_or_null(seg->last_attempt));
 	json_object_set_new(fnd, "feedback_type", str_or_null(seg->feedback_type));
-	json_object_set_new(fnd, "message", json_integer((json_int_t)v->msg_index));
+	json_object_set_new(fnd, "message", json_integer((json_int_t)sv->msg_index));
 	json_object_set_new(fnd, "text", json_stringn(text, len));
 	return fnd;
 }
@@ -298,7 +464,10 @@ json_t *bw_explain(const bw_kb *kb, const char *data, size_t len, const bw_optio
 	if ((clean = bw_utf8_clean(data, n, &clen, &changed)) == NULL)
 		goto oom;
 
-	if (!opt->single && bw_email_detect(clean, clen) &&
+	/* webhook.c (contract work): a provider's JSON bounce notification */
+	if (!opt->single && bw_webhook_parse(clean, clen, &in) > 0) {
+		/* parsed as provider events */
+	} else if (!opt->single && bw_email_detect(clean, clen) &&
 	    bw_email_parse(clean, clen, &in, NULL) == 0 && in.nmsgs > 0) {
 		/* parsed as email */
 	} else {

@@ -35,5 +35,7 @@ int bw_scan_reply(const char *text, size_t len, int *code, size_t *pos);
  * replaced. NULL on ENOMEM.
  */
 char *bw_utf8_clean(const char *in, size_t n, size_t *outlen, int *changed);
+/* utf8.c: is in (n bytes) valid UTF-8 without NUL bytes? */
+int bw_utf8_valid(const char *in, size_t n);
 
 #endif /* BW_FACTS_H */

@@ -12,7 +12,6 @@
 #include <jansson.h>
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
-#include <hs/hs.h>
 #include "bouncewhy.h"
 
 typedef struct bw_rule {
@@ -44,10 +43,17 @@ struct bw_kb {
 	json_t *docs;		/* array of every rule document, keeping strings alive */
 	bw_rule *rules;
 	size_t nrules;
-	/* the prefilter: one Hyperscan database over every pattern */
-	hs_database_t *hsdb;
-	unsigned *hs_rule;	/* hs id -> rule index */
-	unsigned char *always;	/* rule index -> 1 when the prefilter cannot take it */
+	/* the prefilter: one many-string index over every pattern's literals */
+	struct bw_prefilter *pf;
+	size_t npat;		/* patterns of all rules, numbered in rule order */
+	unsigned *pat_rule;	/* pattern -> rule index */
+	pcre2_code **pat_code;	/* pattern -> its compiled code (borrowed from the rule) */
+	unsigned char *pat_always;	/* pattern -> 1: no literal, try on every text */
+	unsigned *always_list;	/* those patterns, nalways of them */
+	unsigned char *pat_need;	/* pattern -> bits of the literal sets it needs */
+	size_t ngroup;		/* literal sets, numbered over all patterns */
+	unsigned *grp_pat;	/* set -> pattern */
+	unsigned char *grp_bit;	/* set -> its bit in pat_need */
 	size_t nalways;
 	pcre2_match_context *mctx;	/* match and depth limits; read-only when shared */
 	unsigned long gen;	/* tells a thread's scratch which database it fits */
@@ -60,7 +66,7 @@ typedef struct bw_match {
 	size_t start, end;
 } bw_match;
 
-/* Per-thread matching state (Hyperscan scratch, PCRE2 match data). */
+/* Per-thread matching state (PCRE2 match data, candidate set). */
 typedef struct bw_scratch bw_scratch;
 
 /* match.c */

@@ -2,33 +2,32 @@
  * match.c - find the best rule for a text, all rules at once.
  *
  * Running hundreds of PCRE2 patterns one after another over every text is
- * too slow, so every pattern is also compiled into one Hyperscan database in
- * prefilter mode: a single pass over the text names the candidate rules,
- * and PCRE2 (JIT) then confirms each candidate and gives the offsets.
- * Prefilter mode may report rules that do not really match, never the
- * reverse; a pattern Hyperscan cannot take at all is tried with PCRE2 on
- * every text.
+ * too slow, so a single pass of a many-string search over the text
+ * names the candidate patterns (those whose required literals occur), and
+ * PCRE2 (JIT) then confirms each candidate and gives the offsets. The
+ * prefilter may name patterns that do not match, never miss one that does.
  *
- * The database is immutable and shared; the scratch (Hyperscan scratch,
- * PCRE2 match data, candidate set) is per thread, kept in thread-specific
+ * The index is immutable and shared; the scratch (PCRE2 match data,
+ * candidate set) is per thread, kept in thread-specific
  * storage and freed when the thread ends.
  */
 #include <pthread.h>
 #include <stdio.h>
-#include <unistd.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "kb.h"
+#include "literal.h"
+#include "prefilter.h"
 
 struct bw_scratch {
 	unsigned long gen;	/* which kb this scratch is sized for */
-	hs_scratch_t *hs;
 	pcre2_match_data *md;
-	unsigned char *hit;	/* rule index -> seen in this scan */
-	unsigned *cand;		/* candidate rule indices of this scan */
-	size_t ncand, cap;
+	unsigned char *hit;	/* pattern -> literal sets seen in this scan; 0x80: a candidate */
+	unsigned *touched;	/* patterns whose hit is not 0 */
+	unsigned *cand;		/* candidate patterns of this scan */
+	size_t ntouched, ncand, cap;
 };
 
 /* A kb's generation tells a thread's scratch which database it fits. The
@@ -43,10 +42,10 @@ static void scratch_free(void *p)
 
 	if (s == NULL)
 		return;
-	hs_free_scratch(s->hs);
 	pcre2_match_data_free(s->md);
 	free(s->hit);
 	free(s->cand);
+	free(s->touched);
 	free(s);
 }
 
@@ -57,317 +56,210 @@ static void scratch_key_make(void)
 
 
 /*
- * The prefilter's copy of a PCRE2 pattern: a superset that Hyperscan compiles
- * fast in byte mode. Long bounded repeats ({0,60}) are the costly part of a
- * Hyperscan compile, so they become unbounded; a non-ASCII byte becomes any
- * high byte (so "Ä" still finds "ä": Hyperscan's caseless is ASCII-only in
- * byte mode). Returns a new string, or NULL (ENOMEM, or a pattern that the
- * prefilter cannot take: *always is then set).
+ * The prefilter: for each pattern, the literals it cannot match without
+ * (literal.c), all in one many-string index (prefilter.c), matched
+ * caselessly. A pattern with no usable literal (shorter than 3 bytes) is
+ * tried with PCRE2 on every text. The cost of a text is one pass plus PCRE2
+ * for the few patterns whose literals all occur in it.
  */
-static char *hs_copy(const char *p, int *always)
-{
-	size_t n = strlen(p), o = 0;
-	char *out = malloc(n * 11 + 1);
-	int in_class = 0;
+#define MIN_LITERAL 3
 
-	*always = 0;
-	if (out == NULL)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)p[i];
-		if (c == '\\' && i + 1 < n) {
-			out[o++] = p[i++];
-			out[o++] = p[i];
-			if (strchr("xpPNogk", p[i]) && i + 1 < n && p[i + 1] == '{') {
-				while (i + 1 < n && p[i] != '}')
-					out[o++] = p[++i];
-			}
-			continue;
-		}
-		if (in_class) {
-			if (c >= 0x80) {
-				*always = 1;
-				free(out);
-				return NULL;
-			}
-			if (c == ']')
-				in_class = 0;
-			out[o++] = (char)c;
-			continue;
-		}
-		if (c == '[') {
-			in_class = 1;
-			out[o++] = p[i];
-			if (i + 1 < n && p[i + 1] == '^')
-				out[o++] = p[++i];
-			if (i + 1 < n && p[i + 1] == ']')
-				out[o++] = p[++i];
-			continue;
-		}
-		if (c >= 0x80) {
-			memcpy(out + o, "[\\x80-\\xff]", 11);
-			o += 11;
-			continue;
-		}
-		if (c == '{') {
-			size_t j = i + 1;
-			unsigned long lo = 0, hi = 0;
-			int have_hi = 0, comma = 0, digits = 0;
-			while (j < n && p[j] >= '0' && p[j] <= '9' && digits < 6)
-				lo = lo * 10 + (unsigned long)(p[j++] - '0'), digits++;
-			if (digits && j < n && p[j] == ',') {
-				comma = 1;
-				j++;
-				while (j < n && p[j] >= '0' && p[j] <= '9' && have_hi < 6)
-					hi = hi * 10 + (unsigned long)(p[j++] - '0'), have_hi++;
-			}
-			if (digits && j < n && p[j] == '}') {
-				unsigned long top = comma ? (have_hi ? hi : 0) : lo;
-				if (top > 8 || (comma && !have_hi)) {
-					if (lo == 0)
-						out[o++] = '*';
-					else if (lo == 1)
-						out[o++] = '+';
-					else
-						o += (size_t)sprintf(out + o, "{%lu,}", lo > 8 ? 8 : lo);
-					if (j + 1 < n && (p[j + 1] == '?' || p[j + 1] == '+'))
-						j++;	/* lazy or possessive: the same set */
-					i = j;
-					continue;
-				}
-			}
-		}
-		out[o++] = (char)c;
+typedef struct doc_count {
+	unsigned *freq;		/* set -> texts it occurred in */
+	unsigned *seen;		/* set -> last text it was counted for, plus one */
+	unsigned doc;
+} doc_count;
+
+static void count_hit(unsigned id, void *p)
+{
+	doc_count *c = p;
+
+	if (c->seen[id] != c->doc) {
+		c->seen[id] = c->doc;
+		c->freq[id]++;
 	}
-	out[o] = '\0';
-	return out;
 }
 
 /*
- * The compiled prefilter is kept on disk, keyed by a hash of every pattern
- * and flag, so that a start-up with unchanged rules takes milliseconds, not
- * the seconds of a Hyperscan compile. The folder is $BOUNCEWHY_CACHE, or
- * BW_CACHEDIR as built; a missing or unwritable folder only costs time.
- * File: "BWHS1\n", the key, the count of patterns, one byte per pattern
- * (1: left to PCRE2), then Hyperscan's serialized database.
+ * Keeps, of each pattern's literal sets, the one or two that cost least: a
+ * set whose strings turn up in many bounce texts makes many prefilter hits
+ * and many regex runs. How often each set turns up is measured on the
+ * rules' own examples (the bounce vocabulary at hand): the rarest set is
+ * kept, and when even that one is common, the next rarest too (a text must
+ * then hold both).
  */
-#ifndef BW_CACHEDIR
-#define BW_CACHEDIR "/var/cache/bouncewhy"
-#endif
-
-static unsigned long long cache_key(const char **exprs, const unsigned *flags, size_t n)
+static int choose_sets(const bw_kb *kb, bw_litset (*sets)[BW_LIT_SETS], size_t *nsets,
+		       size_t npat)
 {
-	unsigned long long h = 1469598103934665603ULL;
+	size_t total = 0, nlit = 0, g = 0, ndocs = 0;
+	const char **lits;
+	size_t *lens;
+	unsigned *ids;
+	doc_count dc = {0};
+	bw_prefilter *pf = NULL;
+	int rc = -1;
 
-	for (size_t i = 0; i < n; i++) {
-		const char *e = exprs[i] ? exprs[i] : "\x01(none)";
-		for (; *e; e++)
-			h = (h ^ (unsigned char)*e) * 1099511628211ULL;
-		h = (h ^ flags[i] ^ 0xff) * 1099511628211ULL;
+	for (size_t k = 0; k < npat; k++) {
+		total += nsets[k];
+		for (size_t x = 0; x < nsets[k]; x++)
+			nlit += sets[k][x].n;
 	}
-	/* a database only fits the Hyperscan version (and CPU) that made it */
-	for (const char *v = hs_version(); *v; v++)
-		h = (h ^ (unsigned char)*v) * 1099511628211ULL;
-	return h;
-}
-
-static void cache_path(char *buf, size_t cap, unsigned long long key)
-{
-	const char *dir = getenv("BOUNCEWHY_CACHE");
-
-	snprintf(buf, cap, "%s/prefilter-%016llx.hsdb", dir && *dir ? dir : BW_CACHEDIR, key);
-}
-
-static int cache_load(bw_kb *kb, const char **exprs, const unsigned *flags, size_t n)
-{
-	char path[4096];
-	unsigned long long key = cache_key(exprs, flags, n), fkey;
-	size_t fn, len;
-	FILE *f;
-	char *buf = NULL;
-	unsigned char *dropped = NULL;
-	long size;
-
-	cache_path(path, sizeof path, key);
-	if ((f = fopen(path, "rb")) == NULL)
-		return -1;
-	if (fscanf(f, "BWHS1 %llx %zu", &fkey, &fn) != 2 || fkey != key || fn != n || fgetc(f) != '\n')
-		goto fail;
-	if ((dropped = malloc(n + 1)) == NULL || fread(dropped, 1, n, f) != n)
-		goto fail;
-	long at = ftell(f);
-	if (at < 0 || fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) <= at ||
-	    fseek(f, at, SEEK_SET) != 0)
-		goto fail;
-	len = (size_t)(size - at);
-	if ((buf = malloc(len)) == NULL || fread(buf, 1, len, f) != len)
-		goto fail;
-	if (hs_deserialize_database(buf, len, &kb->hsdb) != HS_SUCCESS) {
-		kb->hsdb = NULL;
-		goto fail;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (dropped[i] && !kb->always[kb->hs_rule[i]]) {
-			kb->always[kb->hs_rule[i]] = 1;
-			kb->nalways++;
+	lits = calloc(nlit + 1, sizeof *lits);
+	lens = calloc(nlit + 1, sizeof *lens);
+	ids = calloc(nlit + 1, sizeof *ids);
+	dc.freq = calloc(total + 1, sizeof *dc.freq);
+	dc.seen = calloc(total + 1, sizeof *dc.seen);
+	if (!lits || !lens || !ids || !dc.freq || !dc.seen)
+		goto out;
+	nlit = 0;
+	for (size_t k = 0; k < npat; k++) {
+		for (size_t x = 0; x < nsets[k]; x++, g++) {
+			for (size_t y = 0; y < sets[k][x].n; y++, nlit++) {
+				lits[nlit] = sets[k][x].s[y];
+				lens[nlit] = strlen(lits[nlit]);
+				ids[nlit] = (unsigned)g;
+			}
 		}
 	}
-	fclose(f);
-	free(buf);
-	free(dropped);
-	return 0;
-fail:
-	fclose(f);
-	free(buf);
-	free(dropped);
-	return -1;
-}
-
-static void cache_store(const bw_kb *kb, const char **exprs, const unsigned *flags, size_t n)
-{
-	char path[4096], tmp[4200];
-	char *bytes = NULL;
-	size_t len = 0;
-	FILE *f;
-	int ok;
-
-	if (kb->hsdb == NULL || hs_serialize_database(kb->hsdb, &bytes, &len) != HS_SUCCESS)
-		return;
-	cache_path(path, sizeof path, cache_key(exprs, flags, n));
-	snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
-	if ((f = fopen(tmp, "wb")) == NULL) {
-		free(bytes);
-		return;
+	if ((pf = bw_prefilter_new(lits, lens, ids, nlit)) == NULL)
+		goto out;
+	for (size_t i = 0; i < kb->nrules; i++) {
+		size_t j;
+		json_t *ex;
+		json_array_foreach(kb->rules[i].examples, j, ex) {
+			dc.doc = (unsigned)++ndocs;
+			bw_prefilter_scan(pf, json_string_value(ex), json_string_length(ex), count_hit, &dc);
+		}
 	}
-	ok = fprintf(f, "BWHS1 %016llx %zu\n", cache_key(exprs, flags, n), n) > 0;
-	for (size_t i = 0; i < n && ok; i++)
-		ok = fputc(exprs[i] == NULL, f) != EOF;
-	ok = ok && fwrite(bytes, 1, len, f) == len;
-	ok = (fclose(f) == 0) && ok;
-	if (!ok || rename(tmp, path) != 0)
-		unlink(tmp);
-	free(bytes);
+	g = 0;
+	for (size_t k = 0; k < npat; k++) {
+		size_t best = 0, second = (size_t)-1, n = nsets[k];
+		unsigned *f = dc.freq + g;
+		g += n;
+		if (n <= 1)
+			continue;
+		for (size_t x = 1; x < n; x++)
+			if (f[x] < f[best])
+				best = x;
+		for (size_t x = 0; x < n; x++)
+			if (x != best && (second == (size_t)-1 || f[x] < f[second]))
+				second = x;
+		bw_litset a = sets[k][best], b = sets[k][second];
+		sets[k][0] = a;
+		nsets[k] = 1;
+		/* common even at its rarest (more than 1 text in 200): ask for two */
+		if ((size_t)f[best] * 200 > ndocs) {
+			sets[k][1] = b;
+			nsets[k] = 2;
+		}
+	}
+	rc = 0;
+out:
+	bw_prefilter_free(pf);
+	free(lits);
+	free(lens);
+	free(ids);
+	free(dc.freq);
+	free(dc.seen);
+	return rc;
 }
 
 int bw_matcher_build(bw_kb *kb, bw_error *err)
 {
-	size_t n = 0, k = 0;
-	const char **exprs;
-	unsigned *flags, *ids;
-	hs_compile_error_t *cerr = NULL;
+	size_t npat = 0, nlit = 0, ngroup = 0, k = 0, cap;
+	const char **lits = NULL;
+	size_t *lens = NULL;
+	unsigned *ids = NULL;
+	bw_litset (*sets)[BW_LIT_SETS] = NULL;
+	size_t *nsets = NULL;
 
 	kb->gen = atomic_fetch_add(&kb_generation, 1);
 	for (size_t i = 0; i < kb->nrules; i++)
-		n += kb->rules[i].npats;
-	exprs = calloc(n + 1, sizeof *exprs);
-	flags = calloc(n + 1, sizeof *flags);
-	ids = calloc(n + 1, sizeof *ids);
-	kb->hs_rule = calloc(n + 1, sizeof *kb->hs_rule);
-	kb->always = calloc(kb->nrules + 1, 1);
-	if (!exprs || !flags || !ids || !kb->hs_rule || !kb->always)
+		npat += kb->rules[i].npats;
+	kb->npat = npat;
+	kb->pat_rule = calloc(npat + 1, sizeof *kb->pat_rule);
+	kb->pat_code = calloc(npat + 1, sizeof *kb->pat_code);
+	kb->pat_always = calloc(npat + 1, 1);
+	kb->pat_need = calloc(npat + 1, 1);
+	sets = calloc(npat + 1, sizeof *sets);
+	nsets = calloc(npat + 1, sizeof *nsets);
+	if (!kb->pat_rule || !kb->pat_code || !kb->pat_always || !kb->pat_need || !sets || !nsets)
 		goto oom;
 	for (size_t i = 0; i < kb->nrules; i++) {
-		for (size_t j = 0; j < kb->rules[i].npats; j++) {
-			int always = 0;
-			hs_expr_info_t *info = NULL;
-			hs_compile_error_t *ce = NULL;
-			exprs[k] = hs_copy(kb->rules[i].pat_src[j], &always);
-			kb->hs_rule[k] = (unsigned)i;
-			flags[k] = HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH | HS_FLAG_PREFILTER |
-				   HS_FLAG_ALLOWEMPTY | HS_FLAG_DOTALL;
-			/* what Hyperscan cannot parse is tried by PCRE2 on every text */
-			if (exprs[k] && hs_expression_info(exprs[k], flags[k], &info, &ce) != HS_SUCCESS) {
-				hs_free_compile_error(ce);
-				free((char *)exprs[k]);
-				exprs[k] = NULL;
-				always = 1;
-			}
-			free(info);
-			if (exprs[k] == NULL && !always)
-				goto oom;
-			if (always && !kb->always[i]) {
-				kb->always[i] = 1;
-				kb->nalways++;
-			}
-			ids[k] = (unsigned)k;
-			k++;
+		for (size_t j = 0; j < kb->rules[i].npats; j++, k++) {
+			kb->pat_rule[k] = (unsigned)i;
+			kb->pat_code[k] = kb->rules[i].pats[j];
+			nsets[k] = bw_literal_sets(kb->rules[i].pat_src[j], MIN_LITERAL, sets[k]);
 		}
 	}
-	if (cache_load(kb, exprs, flags, n) == 0)
-		goto done;
-	for (;;) {
-		/* Drop what Hyperscan rejects, one at a time, to PCRE2-only. */
-		size_t m = 0;
-		const char **e2 = calloc(n + 1, sizeof *e2);
-		unsigned *f2 = calloc(n + 1, sizeof *f2), *i2 = calloc(n + 1, sizeof *i2);
-		if (!e2 || !f2 || !i2) {
-			free(e2); free(f2); free(i2);
-			goto oom;
+	if (choose_sets(kb, sets, nsets, npat) < 0)
+		goto oom;
+	kb->always_list = calloc(npat + 1, sizeof *kb->always_list);
+	if (kb->always_list == NULL)
+		goto oom;
+	for (k = 0; k < npat; k++) {
+		if (nsets[k] == 0) {
+			kb->pat_always[k] = 1;
+			kb->always_list[kb->nalways++] = (unsigned)k;
 		}
-		for (size_t x = 0; x < n; x++) {
-			if (exprs[x] == NULL)
-				continue;
-			e2[m] = exprs[x];
-			f2[m] = flags[x];
-			i2[m] = ids[x];
-			m++;
-		}
-		if (m == 0) {
-			free(e2); free(f2); free(i2);
-			break;
-		}
-		hs_error_t rc = hs_compile_multi(e2, f2, i2, (unsigned)m, HS_MODE_BLOCK, NULL,
-						 &kb->hsdb, &cerr);
-		if (rc == HS_SUCCESS) {
-			free(e2); free(f2); free(i2);
-			break;
-		}
-		if (cerr == NULL || cerr->expression < 0) {
-			if (err)
-				snprintf(err->text, sizeof err->text, "rules: prefilter: %s",
-					 cerr ? cerr->message : "compile failed");
-			hs_free_compile_error(cerr);
-			free(e2); free(f2); free(i2);
-			goto fail;
-		}
-		unsigned bad = i2[cerr->expression];
-		hs_free_compile_error(cerr);
-		cerr = NULL;
-		free(e2); free(f2); free(i2);
-		free((char *)exprs[bad]);
-		exprs[bad] = NULL;
-		if (!kb->always[kb->hs_rule[bad]]) {
-			kb->always[kb->hs_rule[bad]] = 1;
-			kb->nalways++;
+		kb->pat_need[k] = (unsigned char)((1u << nsets[k]) - 1);
+		ngroup += nsets[k];
+		for (size_t x = 0; x < nsets[k]; x++)
+			nlit += sets[k][x].n;
+	}
+	kb->ngroup = ngroup;
+	kb->grp_pat = calloc(ngroup + 1, sizeof *kb->grp_pat);
+	kb->grp_bit = calloc(ngroup + 1, 1);
+	cap = nlit + 1;
+	lits = calloc(cap, sizeof *lits);
+	lens = calloc(cap, sizeof *lens);
+	ids = calloc(cap, sizeof *ids);
+	if (!lits || !lens || !ids || !kb->grp_pat || !kb->grp_bit)
+		goto oom;
+	nlit = 0;
+	size_t g = 0;
+	for (k = 0; k < npat; k++) {
+		for (size_t x = 0; x < nsets[k]; x++, g++) {
+			kb->grp_pat[g] = (unsigned)k;
+			kb->grp_bit[g] = (unsigned char)(1u << x);
+			for (size_t y = 0; y < sets[k][x].n; y++) {
+				lits[nlit] = sets[k][x].s[y];
+				lens[nlit] = strlen(sets[k][x].s[y]);
+				ids[nlit] = (unsigned)g;
+				nlit++;
+			}
 		}
 	}
-	cache_store(kb, exprs, flags, n);
-done:
-	for (size_t x = 0; x < n; x++)
-		free((char *)exprs[x]);
-	free(exprs);
-	free(flags);
+	if (nlit > 0 && (kb->pf = bw_prefilter_new(lits, lens, ids, nlit)) == NULL)
+		goto oom;
+	free(lits);
+	free(lens);
 	free(ids);
+	free(sets);
+	free(nsets);
 	return 0;
 oom:
 	if (err)
 		snprintf(err->text, sizeof err->text, "rules: out of memory");
-fail:
-	if (exprs)
-		for (size_t x = 0; x < n; x++)
-			free((char *)exprs[x]);
-	free(exprs);
-	free(flags);
+	free(lits);
+	free(lens);
 	free(ids);
+	free(sets);
+	free(nsets);
 	return -1;
 }
 
 void bw_matcher_free(bw_kb *kb)
 {
-	hs_free_database(kb->hsdb);
-	kb->hsdb = NULL;
-	free(kb->hs_rule);
-	free(kb->always);
+	bw_prefilter_free(kb->pf);
+	kb->pf = NULL;
+	free(kb->pat_rule);
+	free(kb->pat_code);
+	free(kb->pat_always);
+	free(kb->always_list);
+	free(kb->pat_need);
+	free(kb->grp_pat);
+	free(kb->grp_bit);
 }
 
 bw_scratch *bw_scratch_get(const bw_kb *kb)
@@ -388,18 +280,19 @@ bw_scratch *bw_scratch_get(const bw_kb *kb)
 		}
 		pthread_setspecific(scratch_key, s);
 	}
-	if (kb->hsdb && hs_alloc_scratch(kb->hsdb, &s->hs) != HS_SUCCESS)
-		return NULL;
-	if (s->cap < kb->nrules + 1) {
-		unsigned char *hit = realloc(s->hit, kb->nrules + 1);
-		unsigned *cand = realloc(s->cand, (kb->nrules + 1) * sizeof *cand);
+	if (s->cap < kb->npat + 1) {
+		unsigned char *hit = realloc(s->hit, kb->npat + 1);
+		unsigned *cand = realloc(s->cand, (kb->npat + 1) * sizeof *cand);
+		unsigned *touched = realloc(s->touched, (kb->npat + 1) * sizeof *touched);
 		if (hit)
 			s->hit = hit;
 		if (cand)
 			s->cand = cand;
-		if (!hit || !cand)
+		if (touched)
+			s->touched = touched;
+		if (!hit || !cand || !touched)
 			return NULL;
-		s->cap = kb->nrules + 1;
+		s->cap = kb->npat + 1;
 	}
 	memset(s->hit, 0, s->cap);
 	s->gen = gen;
@@ -411,17 +304,22 @@ typedef struct scan_ctx {
 	bw_scratch *s;
 } scan_ctx;
 
-static int on_hit(unsigned id, unsigned long long from, unsigned long long to,
-		  unsigned fl, void *p)
+static void on_hit(unsigned id, void *p)
 {
 	scan_ctx *c = p;
-	unsigned r = c->kb->hs_rule[id];
+	bw_scratch *s = c->s;
+	unsigned pi = c->kb->grp_pat[id];
+	unsigned char h = s->hit[pi];
 
-	if (!c->s->hit[r]) {
-		c->s->hit[r] = 1;
-		c->s->cand[c->s->ncand++] = r;
+	if (h == 0)
+		s->touched[s->ntouched++] = pi;
+	h |= c->kb->grp_bit[id];
+	/* a candidate once every literal set of the pattern has occurred */
+	if ((h & 0x7f) == c->kb->pat_need[pi] && !(h & 0x80)) {
+		h |= 0x80;
+		s->cand[s->ncand++] = pi;
 	}
-	return 0;
+	s->hit[pi] = h;
 }
 
 /* Does the rule's "when" allow these codes? Unknown codes never rule out. */
@@ -462,18 +360,22 @@ static int better(const bw_match *a, const bw_match *b)
 	return a->rule < b->rule;
 }
 
-static void try_rule(const bw_kb *kb, bw_scratch *s, const bw_rule *r, const char *text,
-		     size_t len, bw_match *best)
+static void try_pattern(const bw_kb *kb, bw_scratch *s, size_t pi, const char *text,
+			size_t len, bw_match *best)
 {
-	for (size_t j = 0; j < r->npats; j++) {
-		int rc = pcre2_match(r->pats[j], (PCRE2_SPTR)text, len, 0, PCRE2_NO_UTF_CHECK,
-				     s->md, kb->mctx);
-		if (rc >= 0) {
-			PCRE2_SIZE *ov = pcre2_get_ovector_pointer(s->md);
-			bw_match m = {r, ov[0], ov[1] < ov[0] ? ov[0] : ov[1]};
-			if (better(&m, best))
-				*best = m;
-		}
+	const bw_rule *r = &kb->rules[kb->pat_rule[pi]];
+	int rc;
+
+	/* a weaker rule cannot win: skip its regex */
+	if (best->rule && r->priority < best->rule->priority)
+		return;
+	rc = pcre2_match(kb->pat_code[pi], (PCRE2_SPTR)text, len, 0, PCRE2_NO_UTF_CHECK, s->md,
+			 kb->mctx);
+	if (rc >= 0) {
+		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(s->md);
+		bw_match m = {r, ov[0], ov[1] < ov[0] ? ov[0] : ov[1]};
+		if (better(&m, best))
+			*best = m;
 	}
 }
 
@@ -483,19 +385,20 @@ int bw_match_best(const bw_kb *kb, bw_scratch *s, const char *text, size_t len, 
 	scan_ctx c = {kb, s};
 	bw_match best = {0};
 
-	s->ncand = 0;
-	if (kb->hsdb && hs_scan(kb->hsdb, text, (unsigned)len, 0, s->hs, on_hit, &c) != HS_SUCCESS)
-		return -1;
+	s->ncand = s->ntouched = 0;
+	if (kb->pf)
+		bw_prefilter_scan(kb->pf, text, len, on_hit, &c);
+	for (size_t i = 0; i < s->ntouched; i++)
+		s->hit[s->touched[i]] = 0;
 	for (size_t i = 0; i < s->ncand; i++) {
-		const bw_rule *r = &kb->rules[s->cand[i]];
-		s->hit[s->cand[i]] = 0;
-		if (!kb->always[s->cand[i]] && when_ok(r, reply, status))
-			try_rule(kb, s, r, text, len, &best);
+		unsigned pi = s->cand[i];
+		if (when_ok(&kb->rules[kb->pat_rule[pi]], reply, status))
+			try_pattern(kb, s, pi, text, len, &best);
 	}
-	if (kb->nalways) {
-		for (size_t i = 0; i < kb->nrules; i++)
-			if (kb->always[i] && when_ok(&kb->rules[i], reply, status))
-				try_rule(kb, s, &kb->rules[i], text, len, &best);
+	for (size_t i = 0; i < kb->nalways; i++) {
+		unsigned pi = kb->always_list[i];
+		if (when_ok(&kb->rules[kb->pat_rule[pi]], reply, status))
+			try_pattern(kb, s, pi, text, len, &best);
 	}
 	if (best.rule == NULL)
 		return 0;

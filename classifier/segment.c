@@ -58,6 +58,7 @@ static void segment_free(bw_segment *s)
 	free(s->feedback_type);
 	free(s->agent);
 	free(s->source_ip);
+	free(s->command);
 }
 
 void bw_input_free(bw_input *in)

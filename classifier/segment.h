@@ -34,6 +34,8 @@ typedef struct bw_segment {
 	char *feedback_type;	/* ARF Feedback-Type */
 	char *agent;		/* software that wrote the bounce: "Postfix", "qmail", "RFC3464" */
 	char *source_ip;	/* the sending server's IP, where the bounce says it */
+	char *command;		/* the SMTP command the failure answered: "CONN", "EHLO",
+				 * "MAIL", "RCPT", "DATA" (see command.c); NULL = not said */
 } bw_segment;
 
 enum bw_msg_kind {
@@ -65,6 +67,12 @@ bw_message *bw_input_add_message(bw_input *in);
 bw_segment *bw_message_add_segment(bw_message *msg);
 void bw_input_free(bw_input *in);	/* frees contents, not in itself */
 char *bw_strndup(const char *s, size_t n);	/* NULL-safe; NULL on ENOMEM */
+
+/*
+ * command.c: the SMTP command a failure answered, as text (len bytes) says
+ * it: "CONN", "EHLO", "MAIL", "RCPT", "DATA" (static strings), or NULL.
+ */
+const char *bw_command_scan(const char *text, size_t len);
 
 /*
  * email.c: does data look like an email (starts with RFC 5322 header fields,

@@ -288,11 +288,11 @@ static int rest_says_error(const char *r, size_t m)
 	return 0;
 }
 
-static int anchor_of(const line_t *l, anchor_t *a, int transcript)
+static int anchor_at(const line_t *l, anchor_t *a, int transcript, int *intro_used_out)
 {
 	const char *p = l->p;
 	size_t n = l->n, k, al;
-	int br = 0;
+	int br = 0, intro_used = 0;
 
 	if (n < 5 || n > 600)
 		return 0;
@@ -364,6 +364,7 @@ static int anchor_of(const line_t *l, anchor_t *a, int transcript)
 				k = strlen(intro[i]);
 				p += k;
 				n -= k;
+				intro_used = 1;
 				goto addr;
 			}
 		const char *lt;
@@ -382,6 +383,7 @@ static int anchor_of(const line_t *l, anchor_t *a, int transcript)
 			if (j < n && addr_at(p + j + (p[j] == '<'), n - j - (p[j] == '<'))) {
 				p += j;
 				n -= j;
+				intro_used = 1;
 				goto addr;
 			}
 		}
@@ -396,6 +398,7 @@ static int anchor_of(const line_t *l, anchor_t *a, int transcript)
 			    !ci_has(p, pre, "postmaster")) {
 				p = lt;
 				n -= pre;
+				intro_used = 1;
 			}
 		}
 	}
@@ -407,6 +410,7 @@ addr:
 	al = addr_at(p, n);
 	if (!al)
 		return 0;
+	*intro_used_out = intro_used;
 	a->addr = p;
 	a->alen = al;
 	k = al;
@@ -446,7 +450,6 @@ addr:
 		    ci_starts(r, m, "account") || ci_starts(r, m, "address") ||
 		    ci_starts(r, m, "refused") || ci_starts(r, m, "rejected") ||
 		    ci_starts(r, m, "not ") || ci_starts(r, m, "error") ||
-		    ci_starts(r, m, "\xe6\xa7\x98") ||	/* 様: Japanese honorific */
 		    rest_says_error(r, m))
 			return 1;
 		return 0;
@@ -488,6 +491,23 @@ static int local_anchor(const line_t *v, size_t i, anchor_t *a)
 	a->alen = v[i].n;
 	a->rest = v[i].p + v[i].n;
 	a->rlen = 0;
+	return 1;
+}
+
+/*
+ * A recipient line; where words before the address say what happened
+ * ("User's mailbox is full: <a@example.com>"), the whole line is the text.
+ */
+static int anchor_of(const line_t *l, anchor_t *a, int transcript)
+{
+	int intro = 0;
+
+	if (!anchor_at(l, a, transcript, &intro))
+		return 0;
+	if (intro) {
+		a->rest = l->p;
+		a->rlen = l->n;
+	}
 	return 1;
 }
 
@@ -689,11 +709,63 @@ static char *remote_of(const char *t)
 	return NULL;
 }
 
+/*
+ * In an SMTP transcript ("<<< 550 ...", "Out: 451 ..."), the server's
+ * failing replies are the diagnosis: put them first, before the 2xx noise.
+ */
+static void failing_replies_first(buf_t *text)
+{
+	buf_t f = { 0 };
+	const char *p = text->p, *end = text->p + text->n;
+
+	while (p < end) {
+		const char *q = p;
+		size_t k = 0;
+
+		while (q < end && *q == ' ')
+			q++;
+		if (end - q > 8 && memcmp(q, "<<< ", 4) == 0)
+			k = 4;
+		else if (end - q > 9 && memcmp(q, "Out: ", 5) == 0)
+			k = 5;
+		if (k) {
+			const char *r = q + k, *e = r;
+
+			while (e < end && *e != '\n' && !(e + 5 < end && memcmp(e, " In: ", 5) == 0) &&
+			       !(e + 6 < end && memcmp(e, " Out: ", 6) == 0) &&
+			       !(e + 5 < end && memcmp(e, " <<< ", 5) == 0) &&
+			       !(e + 5 < end && memcmp(e, " >>> ", 5) == 0))
+				e++;
+			if (e - r > 4 && (r[0] == '4' || r[0] == '5') && isdigit((unsigned char)r[1]) &&
+			    isdigit((unsigned char)r[2]) && (r[3] == ' ' || r[3] == '-')) {
+				if (f.n)
+					buf_add(&f, " ", 1);
+				buf_add(&f, r, (size_t)(e - r));
+			}
+			p = e;
+			continue;
+		}
+		p++;
+	}
+	if (f.n && !f.nomem) {
+		buf_add(&f, "\n", 1);
+		buf_add(&f, text->p, text->n);
+		if (!f.nomem) {
+			free(text->p);
+			*text = f;
+			return;
+		}
+	}
+	free(f.p);
+}
+
 static int fill_segment(bw_segment *s, buf_t *text, const char *rcpt, size_t rlen,
 			const char *agent)
 {
 	if (text->nomem)
 		return -1;
+	if (text->p)
+		failing_replies_first(text);
 	if (!text->p)
 		buf_add(text, "", 0);
 	if (text->nomem)
@@ -707,6 +779,12 @@ static int fill_segment(bw_segment *s, buf_t *text, const char *rcpt, size_t rle
 	if (agent && !(s->agent = bw_strndup(agent, strlen(agent))))
 		return -1;
 	s->remote_mta = remote_of(s->text);
+	{
+		const char *cmd = bw_command_scan(s->text, s->len);
+
+		if (cmd && !(s->command = bw_strndup(cmd, strlen(cmd))))
+			return -1;
+	}
 	return 0;
 }
 
@@ -870,11 +948,12 @@ int bw_text_split(const char *text, size_t len, bw_message *msg)
 		}
 		s->status = status;
 		added = 1;
-		goto out;
+		goto done;
 	}
 	for (size_t i = 0; i < na; i++) {
 		buf_t t = { 0 };
 		char *status = NULL;
+		const char *cmd = NULL;
 		bw_segment *s;
 
 		if (a[i].merged_into >= 0)
@@ -897,6 +976,12 @@ int bw_text_split(const char *text, size_t len, bw_message *msg)
 			if (a[j].result) {
 				/* the server's replies that led to this result */
 				size_t k = j ? a[j - 1].line + 1 : 0;
+				size_t next = j + 1 < na ? a[j + 1].line : end;
+
+				/* the session around it tells the command, replies
+				 * after the result included (a pipelined DATA's 503) */
+				if (!cmd && next > k && next <= n)
+					cmd = bw_command_scan(v[k].p, (size_t)(v[next - 1].p + v[next - 1].n - v[k].p));
 
 				for (; k < a[j].line; k++)
 					if (v[k].n > 4 && memcmp(v[k].p, "<<< ", 4) == 0) {
@@ -958,6 +1043,12 @@ int bw_text_split(const char *text, size_t len, bw_message *msg)
 			free(t.p);
 			t = w;
 		}
+		else if (na == 1 && a[0].line > 0) {
+			/* one recipient: what the notice says before it counts too,
+			 * after the recipient's own text */
+			buf_add(&t, "\n", 1);
+			add_lines(&t, v, 0, a[0].line);
+		}
 		s = bw_message_add_segment(msg);
 		if (!s || fill_segment(s, &t, a[i].addr, a[i].alen, agent) < 0) {
 			free(t.p);
@@ -966,13 +1057,29 @@ int bw_text_split(const char *text, size_t len, bw_message *msg)
 			goto out;
 		}
 		s->status = status;
+		if (cmd) {
+			free(s->command);
+			if (!(s->command = bw_strndup(cmd, strlen(cmd)))) {
+				rc = -1;
+				goto out;
+			}
+		}
 		added++;
+	}
+done:
+	/* a lone recipient whose own text does not name the command: the
+	 * notice may (a session transcript above the recipient line) */
+	if (rc == 0 && added == 1 && !msg->segs[first_seg].command) {
+		size_t nlen = end < n ? (size_t)(v[end].p - text) : len;
+		const char *cmd = bw_command_scan(text, nlen);
+
+		if (cmd && !(msg->segs[first_seg].command = bw_strndup(cmd, strlen(cmd))))
+			rc = -1;
 	}
 out:
 	free(a);
 	free(v);
 	if (rc < 0)
 		return -1;
-	(void)first_seg;
 	return added;
 }

@@ -83,3 +83,21 @@ char *bw_utf8_clean(const char *in, size_t n, size_t *outlen, int *changed)
 	*outlen = o;
 	return out;
 }
+
+int bw_utf8_valid(const char *in, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)in;
+	size_t i = 0;
+
+	while (i < n) {
+		if (p[i] >= 0x01 && p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		size_t l = seq_len(p + i, n - i);
+		if (l == 0)
+			return 0;
+		i += l;
+	}
+	return 1;
+}

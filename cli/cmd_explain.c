@@ -61,6 +61,13 @@ fail: {
 }
 }
 
+/* contract work: the input kind of an explain answer ("" when absent). */
+static const char *input_kind(const json_t *res)
+{
+	const char *k = json_string_value(json_object_get(json_object_get(res, "input"), "kind"));
+	return k ? k : "";
+}
+
 /* Classifies one buffer; prints it; returns 0 found, 1 none, 2 error. */
 static int explain_one(const bw_kb *kb, const char *buf, size_t len, const bw_options *o,
 		       const char *file, int compact)
@@ -76,6 +83,31 @@ static int explain_one(const bw_kb *kb, const char *buf, size_t len, const bw_op
 	if (file)
 		json_object_set_new(res, "file", json_string(file));
 	found = json_array_size(json_object_get(res, "findings")) > 0;
+	/* BEGIN contract work: NDJSON of an mbox is one line per message, each
+	 * with its own findings (the "message" index says which). */
+	if (compact && file && strcmp(input_kind(res), "mbox") == 0) {
+		size_t i;
+		json_t *m;
+		json_array_foreach(json_object_get(res, "messages"), i, m) {
+			json_t *line = json_pack("{s:O, s:O, s:s, s:I, s:O, s:[]}",
+				"api_version", json_object_get(res, "api_version"),
+				"version", json_object_get(res, "version"), "file", file,
+				"message", (json_int_t)i, "input", json_object_get(res, "input"),
+				"findings");
+			size_t j;
+			json_t *f;
+			json_object_set(line, "messages", json_pack("[O]", m));
+			json_array_foreach(json_object_get(res, "findings"), j, f)
+				if (json_integer_value(json_object_get(f, "message")) == (json_int_t)i)
+					json_array_append(json_object_get(line, "findings"), f);
+			json_dumpf(line, stdout, JSON_COMPACT | JSON_ENSURE_ASCII);
+			fputc('\n', stdout);
+			json_decref(line);
+		}
+		json_decref(res);
+		return found ? 0 : 1;
+	}
+	/* END contract work */
 	if (compact) {
 		json_dumpf(res, stdout, JSON_COMPACT | JSON_ENSURE_ASCII);
 		fputc('\n', stdout);

@@ -16,7 +16,6 @@ libjansson-dev
 libpcre2-dev
 libgmime-3.0-dev
 libc-ares-dev
-libhyperscan-dev
 nginx-light
 "
 TEST_PACKAGES="

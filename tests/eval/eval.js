@@ -3,7 +3,7 @@
  * eval.js - score bouncewhy on a labelled corpus of bounce emails.
  *
  *   node tests/eval/eval.js [--corpus DIR] [--labels FILE] [--floor R,S]
- *                           [--build DIR] [--rules DIR] [--quiet]
+ *                           [--build DIR] [--rules DIR] [--quiet] [--tap]
  *
  * Runs `$BUILD/bouncewhy explain --ndjson FILE...` over every file of the
  * corpus and compares the findings with labels.tsv (relative_path,
@@ -54,6 +54,7 @@ for (let i = 0; i < args.length; i++) {
 	else if (a === '--build') opt.build = val();
 	else if (a === '--rules') opt.rules = val();
 	else if (a === '--quiet') opt.quiet = true;
+	else if (a === '--tap') { /* the output is TAP already (report lines are comments) */ }
 	else if (a === '--floor') {
 		const f = val().split(',').map(Number);
 		if (f.length !== 2 || f.some((x) => !Number.isFinite(x))) {
@@ -62,7 +63,7 @@ for (let i = 0; i < args.length; i++) {
 		}
 		opt.floor = f;
 	} else if (a === '-h' || a === '--help') {
-		console.log('usage: eval.js [--corpus DIR] [--labels FILE] [--floor R,S] [--build DIR] [--rules DIR] [--quiet]');
+		console.log('usage: eval.js [--corpus DIR] [--labels FILE] [--floor R,S] [--build DIR] [--rules DIR] [--quiet] [--tap]');
 		process.exit(0);
 	} else {
 		console.error(`eval: unknown argument ${a}`);

@@ -125,8 +125,12 @@ static void test_dsn_fields(void **state)
 	assert_string_equal(s->remote_mta, "mx.example.com");
 	assert_string_equal(s->action, "failed");
 	assert_string_equal(s->last_attempt, "Mon, 1 Jan 2024 10:00:01 +0000");
+	/* the Diagnostic-Code without "smtp;", unfolded; the command it
+	 * answered (Postfix says "Recipient address rejected" only at RCPT TO,
+	 * and the human-readable part says so too) */
 	assert_string_equal(s->text,
 			    "550 5.1.1 <user@example.com>: Recipient address rejected: User unknown");
+	assert_string_equal(s->command, "RCPT");
 	assert_int_equal(s->len, strlen(s->text));
 	assert_string_equal(m->orig_subject, "Hello there");
 	assert_string_equal(m->orig_message_id, "<abc@example.org>");

@@ -1,0 +1,242 @@
+/*
+ * command.c - which SMTP command a failure answered, as a bounce text says it.
+ *
+ *   const char *cmd = bw_command_scan(text, len);
+ *
+ * Returns "CONN" (connecting or the greeting), "EHLO", "MAIL", "RCPT" or
+ * "DATA" (the message itself, whether the DATA command or the end of the
+ * data), or NULL when the text does not say. The answer is a static string.
+ *
+ * MTAs say it in their own words: Postfix "(in reply to RCPT TO command)",
+ * "while sending end of data", "connect to HOST: Connection timed out";
+ * Exim "SMTP error from remote mail server after end of data", "after
+ * initial connection", older ones "for TEXT command"; qmail "does not like
+ * recipient", "failed after I sent the message", "but sender was rejected";
+ * DragonFly's dma "did not like our RCPT TO"; sendmail and Courier quote
+ * the session (">>> DATA" then "<<< 550 ..."); some gateways print a field
+ * "SMTP command: DATA". The earliest phrase wins: segment texts put the
+ * failing reply first. A session transcript decides only where no phrase
+ * does, by the last command sent before the first failing reply.
+ *
+ * Threads: no state; the text is only read.
+ */
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+
+#include "segment.h"
+
+static const struct phrase {
+	const char *says;	/* lower case; matched caseless, at a word start */
+	const char *cmd;
+} phrases[] = {
+	/* Postfix */
+	{"in reply to end of data command", "DATA"},
+	{"in reply to data command", "DATA"},
+	{"in reply to rcpt to command", "RCPT"},
+	{"in reply to mail from command", "MAIL"},
+	{"in reply to ehlo command", "EHLO"},
+	{"in reply to helo command", "EHLO"},
+	{"while sending end of data", "DATA"},
+	{"while sending message content", "DATA"},
+	{"while sending data command", "DATA"},
+	{"while sending rcpt to", "RCPT"},
+	{"while sending mail from", "MAIL"},
+	{"while performing the ehlo handshake", "EHLO"},
+	{"while receiving the initial server greeting", "CONN"},
+	{"refused to talk to me", "CONN"},
+	/* Exim */
+	{"after end of data", "DATA"},
+	{"after data", "DATA"},
+	{"after pipelined data", "DATA"},
+	{"after rcpt to", "RCPT"},
+	{"after pipelined rcpt to", "RCPT"},
+	{"after mail from", "MAIL"},
+	{"after pipelined mail from", "MAIL"},
+	{"after initial connection", "CONN"},
+	{"after ehlo", "EHLO"},
+	{"after helo", "EHLO"},
+	{"for text command", "DATA"},
+	{"for data command", "DATA"},
+	{"for rcpt to command", "RCPT"},
+	{"for mail from command", "MAIL"},
+	/* qmail and its descendants */
+	{"does not like recipient", "RCPT"},
+	{"failed after i sent the message", "DATA"},
+	{"failed on data command", "DATA"},
+	{"but sender was rejected", "MAIL"},
+	{"but my name was rejected", "EHLO"},
+	{"wasn't able to establish an smtp connection", "CONN"},
+	/* DragonFly dma */
+	{"did not like our final data", "DATA"},
+	{"did not like our data", "DATA"},
+	{"did not like our rcpt to", "RCPT"},
+	{"did not like our mail from", "MAIL"},
+	/* no connection at all */
+	{"did not accept our requests to connect", "CONN"},
+	{"connection timed out", "CONN"},
+	{"connection refused", "CONN"},
+	{"host not reachable", "CONN"},
+	{"host unreachable", "CONN"},
+	{"no route to host", "CONN"},
+	{"network is unreachable", "CONN"},
+	{"unable to connect", "CONN"},
+	{"could not connect", "CONN"},
+	{"couldn't connect", "CONN"},
+	{"failed to connect", "CONN"},
+	{NULL, NULL}
+};
+
+/* A whole word: no letter or digit right before s or right after s + n. */
+static int word_at(const char *text, const char *s, size_t n, const char *end)
+{
+	if (s > text && isalnum((unsigned char)s[-1]))
+		return 0;
+	return s + n >= end || !isalnum((unsigned char)s[n]);
+}
+
+/* The command named by a word ("RCPT TO:<a@b>", "DATA", "mail from:"), or NULL. */
+static const char *command_word(const char *p, const char *end)
+{
+	static const struct { const char *w; const char *cmd; } words[] = {
+		{"DATA", "DATA"}, {"RCPT", "RCPT"}, {"MAIL", "MAIL"},
+		{"EHLO", "EHLO"}, {"HELO", "EHLO"}, {"LHLO", "EHLO"}, {NULL, NULL}
+	};
+
+	for (int i = 0; words[i].w; i++)
+		if (end - p >= 4 && strncasecmp(p, words[i].w, 4) == 0 &&
+		    (end - p == 4 || !isalpha((unsigned char)p[4])))
+			return words[i].cmd;
+	return NULL;
+}
+
+static int is_failing_reply(const char *p, const char *end)
+{
+	return end - p >= 3 && (p[0] == '4' || p[0] == '5') &&
+	       isdigit((unsigned char)p[1]) && isdigit((unsigned char)p[2]);
+}
+
+/* Does the text (lower or any case) hold needle? */
+static int has_ci(const char *p, const char *end, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (; (size_t)(end - p) >= n; p++)
+		if (strncasecmp(p, needle, n) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * After a pipelined ">>> DATA", the server answers the RCPT TO commands
+ * first; when DATA itself then fails because no recipient is left ("503
+ * need RCPT", "554 no valid recipients"), the failing reply before it was
+ * the answer to RCPT TO, not to the message.
+ */
+static int data_found_no_recipients(const char *p, const char *end)
+{
+	static const char *const says[] = {
+		"<<< 503", "no valid recipients", "need rcpt", "no recipients specified",
+		"valid rcpt command must precede", "all rcpt commands were rejected", NULL
+	};
+
+	for (int i = 0; says[i]; i++)
+		if (has_ci(p, end, says[i]))
+			return 1;
+	return 0;
+}
+
+/*
+ * A session transcript: ">>> COMMAND" lines sent, "<<< NNN ..." replies.
+ * The command is the last one sent before the first 4xx/5xx reply.
+ */
+static const char *from_transcript(const char *text, const char *end)
+{
+	const char *last = NULL;
+
+	for (const char *p = text; p + 4 < end; p++) {
+		if (p[1] != '>' && p[1] != '<')
+			continue;
+		if (memcmp(p, ">>> ", 4) == 0) {
+			const char *c = command_word(p + 4, end);
+
+			if (c)
+				last = c;
+			p += 3;
+		} else if (memcmp(p, "<<< ", 4) == 0) {
+			if (is_failing_reply(p + 4, end) && last) {
+				if (strcmp(last, "DATA") == 0 && data_found_no_recipients(p + 7, end))
+					return "RCPT";
+				return last;
+			}
+			p += 3;
+		}
+	}
+	return NULL;
+}
+
+/* A field "SMTP command: DATA" (the value may be on the next line). */
+static const char *from_field(const char *text, const char *end)
+{
+	static const char key[] = "smtp command";
+	const size_t k = sizeof key - 1;
+
+	for (const char *p = text; p + k < end; p++) {
+		const char *q;
+
+		if ((*p != 's' && *p != 'S') || strncasecmp(p, key, k) != 0 || !word_at(text, p, k, end))
+			continue;
+		q = p + k;
+		for (int i = 0; q < end && i < 12 && !isalpha((unsigned char)*q); i++)
+			q++;
+		if (q < end)
+			return command_word(q, end);
+	}
+	return NULL;
+}
+
+const char *bw_command_scan(const char *text, size_t len)
+{
+	const char *end = text + len, *best = NULL, *at = end, *c;
+
+	unsigned char first[256] = { 0 };
+
+	if (text == NULL)
+		return NULL;
+	/* the letters phrases start with: the rest of the text is skipped cheaply */
+	for (int i = 0; phrases[i].says; i++) {
+		first[(unsigned char)phrases[i].says[0]] = 1;
+		first[(unsigned char)toupper((unsigned char)phrases[i].says[0])] = 1;
+	}
+	for (const char *p = text; p < at; p++) {
+		unsigned char ch = (unsigned char)tolower((unsigned char)*p);
+
+		if (!first[(unsigned char)*p])
+			continue;
+		for (int i = 0; phrases[i].says; i++) {
+			size_t n = strlen(phrases[i].says);
+
+			if (phrases[i].says[0] == ch && (size_t)(end - p) >= n &&
+			    strncasecmp(p, phrases[i].says, n) == 0 && word_at(text, p, n, end)) {
+				best = phrases[i].cmd;
+				at = p;
+				break;
+			}
+		}
+	}
+	if (best)
+		return best;
+	/*
+	 * No MTA said it, but the reply itself may: Postfix writes "Recipient
+	 * address rejected" only in reply to RCPT TO, and "no valid recipients"
+	 * answers a DATA that came after every recipient had been refused.
+	 * This outranks a gateway's field or a pipelined transcript, which
+	 * name the last command sent rather than the one answered.
+	 */
+	if (has_ci(text, end, "recipient address rejected") ||
+	    data_found_no_recipients(text, end))
+		return "RCPT";
+	if ((c = from_field(text, end)) != NULL)
+		return c;
+	return from_transcript(text, end);
+}

@@ -1,0 +1,34 @@
+/*
+ * prefilter.h - find which of many short strings occur in a text, in one
+ * pass, ignoring ASCII case.
+ *
+ * The rules' required literals (literal.c) go in; a scan reports every
+ * string that occurs in the text, and the matcher then runs PCRE2 only for
+ * the patterns whose literals all occurred. Built once, immutable, shared by
+ * threads; a scan allocates nothing.
+ */
+#ifndef BW_PREFILTER_H
+#define BW_PREFILTER_H
+
+#include <stddef.h>
+
+typedef struct bw_prefilter bw_prefilter;
+
+/*
+ * bw_prefilter_new - index n strings (strs[i], lens[i] bytes, at least 3,
+ * any bytes but NUL), reported under ids[i]. New; NULL on ENOMEM or when a
+ * string is shorter than 3 bytes.
+ */
+bw_prefilter *bw_prefilter_new(const char *const *strs, const size_t *lens,
+			       const unsigned *ids, size_t n);
+void bw_prefilter_free(bw_prefilter *pf);
+
+/*
+ * bw_prefilter_scan - calls hit(id, ctx) for each occurrence of an indexed
+ * string in text (ASCII letters match either case). An id may be reported
+ * more than once.
+ */
+void bw_prefilter_scan(const bw_prefilter *pf, const char *text, size_t len,
+		       void (*hit)(unsigned id, void *ctx), void *ctx);
+
+#endif

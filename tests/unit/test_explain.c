@@ -1,0 +1,127 @@
+/*
+ * test_explain.c - the decisions of explain.c that depend on the SMTP
+ * command a failure answered and on whether the report is final.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "bouncewhy.h"
+
+#ifndef BW_DATADIR
+#define BW_DATADIR "."
+#endif
+
+static bw_kb *kb;
+
+static int load(void **state)
+{
+	bw_error err = {0};
+
+	(void)state;
+	kb = bw_kb_load(BW_DATADIR "/rules", NULL, &err);
+	if (kb == NULL)
+		fprintf(stderr, "# %s\n", err.text);
+	return kb ? 0 : -1;
+}
+
+static int unload(void **state)
+{
+	(void)state;
+	bw_kb_free(kb);
+	return 0;
+}
+
+/* The reason (and command) of the first finding of text. */
+static void expect(const char *text, const char *reason, const char *command)
+{
+	bw_options o = {0};
+	json_t *res = bw_explain(kb, text, strlen(text), &o, NULL);
+	json_t *f = json_array_get(json_object_get(res, "findings"), 0);
+	json_t *smtp = json_object_get(f, "smtp");
+
+	assert_non_null(f);
+	assert_string_equal(json_string_value(json_object_get(f, "reason")), reason);
+	if (command)
+		assert_string_equal(json_string_value(json_object_get(smtp, "command")), command);
+	else
+		assert_true(json_is_null(json_object_get(smtp, "command")));
+	json_decref(res);
+}
+
+/* A Postfix-style bounce email for one recipient with this diagnostic. */
+static void expect_mail(const char *subject, const char *action, const char *status,
+			const char *diag, const char *reason)
+{
+	char buf[4096];
+
+	snprintf(buf, sizeof buf,
+		 "Return-Path: <>\nFrom: MAILER-DAEMON@mx.example.net\nTo: s@example.org\n"
+		 "Subject: %s\nMIME-Version: 1.0\n"
+		 "Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n"
+		 "--B\nContent-Type: text/plain\n\nThis is the mail system at host mx.example.net.\n\n"
+		 "<a@example.com>: %s\n\n"
+		 "--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.net\n\n"
+		 "Final-Recipient: rfc822; a@example.com\nAction: %s\nStatus: %s\n"
+		 "Diagnostic-Code: X-Postfix; %s\n\n--B--\n",
+		 subject, diag, action, status, diag);
+	bw_options o = {0};
+	json_t *res = bw_explain(kb, buf, strlen(buf), &o, NULL);
+	json_t *f = json_array_get(json_object_get(res, "findings"), 0);
+
+	assert_non_null(f);
+	assert_string_equal(json_string_value(json_object_get(f, "reason")), reason);
+	json_decref(res);
+}
+
+static void test_unknown_user_after_data(void **state)
+{
+	(void)state;
+	/* accepted at RCPT TO, refused after the data: a filter speaking */
+	expect("host mx.example.com[192.0.2.1] said: 550 Unknown user a@example.com"
+	       " (in reply to end of DATA command)", "filtered", "DATA");
+	expect("host mx.example.com[192.0.2.1] said: 550 5.1.1 Unknown user a@example.com"
+	       " (in reply to RCPT TO command)", "userunknown", "RCPT");
+	expect("550 5.1.1 Unknown user a@example.com", "userunknown", NULL);
+}
+
+static void test_connection_expiry(void **state)
+{
+	(void)state;
+	/* a final report: the queue gave up reaching the server */
+	expect_mail("Undelivered Mail Returned to Sender", "failed", "4.4.1",
+		    "connect to mx.example.com[192.0.2.1]:25: Connection timed out", "expired");
+	/* a delay warning: still being retried */
+	expect_mail("Delayed Mail (still being retried)", "delayed", "4.4.1",
+		    "connect to mx.example.com[192.0.2.1]:25: Connection timed out", "networkerror");
+	/* pasted text alone does not say the queue gave up */
+	expect("connect to mx.example.com[192.0.2.1]:25: Connection timed out", "networkerror", "CONN");
+}
+
+static void test_expiry_names_cause(void **state)
+{
+	(void)state;
+	/* the queue gave up on a full mailbox: the cause says more */
+	expect_mail("failure notice", "failed", "4.2.2",
+		    "192.0.2.1 does not like recipient. Remote host said: 450 4.2.2 Mailbox Full."
+		    " I'm not going to try again; this message has been in the queue too long.",
+		    "mailboxfull");
+	/* ... on connections that never succeeded: that is what expired means */
+	expect_mail("failure notice", "failed", "4.4.7",
+		    "554 4.4.7 Message expired: unable to deliver in 840 minutes."
+		    "<421 4.4.2 Connection timed out>", "expired");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_unknown_user_after_data),
+		cmocka_unit_test(test_connection_expiry),
+		cmocka_unit_test(test_expiry_names_cause),
+	};
+
+	return cmocka_run_group_tests_name("explain", tests, load, unload);
+}
