@@ -94,11 +94,22 @@ void bw_route_dispatch(const bw_app *app, const bw_request *req, bw_response *re
 		strncat(allow, routes[i].methods, sizeof allow - strlen(allow) - 1);
 	}
 	res->route = found ? "method_not_allowed" : "not_found";
+	/* a person's browser outside the API gets a readable page */
+	int page = app->templates && strncmp(req->path, "/api/", 5) != 0 &&
+		   strcmp(req->path, "/healthz") != 0 && strcmp(req->path, "/metrics") != 0 &&
+		   strcmp(bw_negotiate(req, "json"), "json") != 0;
 	if (found) {
 		if (strstr(allow, "GET"))
 			strncat(allow, ",HEAD", sizeof allow - strlen(allow) - 1);
 		bw_response_header(res, "Allow", allow);
-		bw_response_problem(res, 405, "This path does not take that method; see the Allow header.");
+		if (page)
+			bw_page_error(app, req, res, 405, "Method not allowed",
+				      "This page does not take that kind of request.");
+		else
+			bw_response_problem(res, 405, "This path does not take that method; see the Allow header.");
+	} else if (page) {
+		bw_page_error(app, req, res, 404, "Page not found",
+			      "There is no page at this address. Start again from the form.");
 	} else {
 		bw_response_problem(res, 404, "There is nothing at this path.");
 	}

@@ -24,6 +24,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include <pthread.h>
+
+#include "prefilter.h"
 #include "segment.h"
 
 static const struct phrase {
@@ -133,15 +136,17 @@ static int has_ci(const char *p, const char *end, const char *needle)
  * need RCPT", "554 no valid recipients"), the failing reply before it was
  * the answer to RCPT TO, not to the message.
  */
+static const char *const no_rcpt_says[] = {
+	"no valid recipients", "need rcpt", "no recipients specified",
+	"valid rcpt command must precede", "all rcpt commands were rejected", NULL
+};
+
 static int data_found_no_recipients(const char *p, const char *end)
 {
-	static const char *const says[] = {
-		"<<< 503", "no valid recipients", "need rcpt", "no recipients specified",
-		"valid rcpt command must precede", "all rcpt commands were rejected", NULL
-	};
-
-	for (int i = 0; says[i]; i++)
-		if (has_ci(p, end, says[i]))
+	if (memchr(p, '<', (size_t)(end - p)) && has_ci(p, end, "<<< 503"))
+		return 1;
+	for (int i = 0; no_rcpt_says[i]; i++)
+		if (has_ci(p, end, no_rcpt_says[i]))
 			return 1;
 	return 0;
 }
@@ -195,37 +200,75 @@ static const char *from_field(const char *text, const char *end)
 	return NULL;
 }
 
+/*
+ * Every phrase, and the few other strings the scan looks for, go into one
+ * many-string index, built once per process and then only read: one pass
+ * over the text finds them all with their positions.
+ */
+enum { EXTRA_RAR = 1000, EXTRA_NORCPT, EXTRA_FIELD };
+static bw_prefilter *index_pf;
+static pthread_once_t index_once = PTHREAD_ONCE_INIT;
+
+static void index_build(void)
+{
+	const char *strs[128];
+	size_t lens[128];
+	unsigned ids[128], n = 0;
+
+	for (unsigned i = 0; phrases[i].says && n < 100; i++, n++) {
+		strs[n] = phrases[i].says;
+		ids[n] = i;
+	}
+	strs[n] = "recipient address rejected";
+	ids[n++] = EXTRA_RAR;
+	for (unsigned i = 0; no_rcpt_says[i]; i++, n++) {
+		strs[n] = no_rcpt_says[i];
+		ids[n] = EXTRA_NORCPT;
+	}
+	strs[n] = "smtp command";
+	ids[n++] = EXTRA_FIELD;
+	for (unsigned i = 0; i < n; i++)
+		lens[i] = strlen(strs[i]);
+	index_pf = bw_prefilter_new(strs, lens, ids, n);	/* NULL: the slow path below */
+}
+
+typedef struct found {
+	const char *text, *end;
+	size_t at;		/* earliest phrase (a whole word) */
+	int phrase;		/* its index, -1 none */
+	int rar, norcpt, field;
+} found;
+
+static void on_found(unsigned id, size_t start, void *p)
+{
+	found *f = p;
+
+	if (id == EXTRA_RAR)
+		f->rar = 1;
+	else if (id == EXTRA_NORCPT)
+		f->norcpt = 1;
+	else if (id == EXTRA_FIELD)
+		f->field = 1;
+	else if ((f->phrase < 0 || start < f->at) &&
+		 word_at(f->text, f->text + start, strlen(phrases[id].says), f->end)) {
+		f->phrase = (int)id;
+		f->at = start;
+	}
+}
+
 const char *bw_command_scan(const char *text, size_t len)
 {
-	const char *end = text + len, *best = NULL, *at = end, *c;
-
-	unsigned char first[256] = { 0 };
+	const char *end = text + len, *c;
+	found f = {text, end, 0, -1, 0, 0, 0};
 
 	if (text == NULL)
 		return NULL;
-	/* the letters phrases start with: the rest of the text is skipped cheaply */
-	for (int i = 0; phrases[i].says; i++) {
-		first[(unsigned char)phrases[i].says[0]] = 1;
-		first[(unsigned char)toupper((unsigned char)phrases[i].says[0])] = 1;
-	}
-	for (const char *p = text; p < at; p++) {
-		unsigned char ch = (unsigned char)tolower((unsigned char)*p);
-
-		if (!first[(unsigned char)*p])
-			continue;
-		for (int i = 0; phrases[i].says; i++) {
-			size_t n = strlen(phrases[i].says);
-
-			if (phrases[i].says[0] == ch && (size_t)(end - p) >= n &&
-			    strncasecmp(p, phrases[i].says, n) == 0 && word_at(text, p, n, end)) {
-				best = phrases[i].cmd;
-				at = p;
-				break;
-			}
-		}
-	}
-	if (best)
-		return best;
+	pthread_once(&index_once, index_build);
+	if (index_pf == NULL)
+		return NULL;
+	bw_prefilter_scan(index_pf, text, len, on_found, &f);
+	if (f.phrase >= 0)
+		return phrases[f.phrase].cmd;
 	/*
 	 * No MTA said it, but the reply itself may: Postfix writes "Recipient
 	 * address rejected" only in reply to RCPT TO, and "no valid recipients"
@@ -233,10 +276,12 @@ const char *bw_command_scan(const char *text, size_t len)
 	 * This outranks a gateway's field or a pipelined transcript, which
 	 * name the last command sent rather than the one answered.
 	 */
-	if (has_ci(text, end, "recipient address rejected") ||
-	    data_found_no_recipients(text, end))
+	if (f.rar || f.norcpt ||
+	    (memchr(text, '<', len) && has_ci(text, end, "<<< 503")))
 		return "RCPT";
-	if ((c = from_field(text, end)) != NULL)
+	if (f.field && (c = from_field(text, end)) != NULL)
 		return c;
+	if (memchr(text, '>', len) == NULL)
+		return NULL;	/* no transcript */
 	return from_transcript(text, end);
 }

@@ -70,7 +70,7 @@ typedef struct doc_count {
 	unsigned doc;
 } doc_count;
 
-static void count_hit(unsigned id, void *p)
+static void count_hit(unsigned id, size_t start, void *p)
 {
 	doc_count *c = p;
 
@@ -304,7 +304,7 @@ typedef struct scan_ctx {
 	bw_scratch *s;
 } scan_ctx;
 
-static void on_hit(unsigned id, void *p)
+static void on_hit(unsigned id, size_t start, void *p)
 {
 	scan_ctx *c = p;
 	bw_scratch *s = c->s;

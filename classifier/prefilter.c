@@ -215,7 +215,7 @@ static inline int maybe(const table *t, uint32_t key)
 }
 
 static void probe(const bw_prefilter *pf, const table *t, uint32_t key, const char *text,
-		  size_t len, size_t gram_start, void (*hit)(unsigned, void *), void *ctx)
+		  size_t len, size_t gram_start, void (*hit)(unsigned, size_t, void *), void *ctx)
 {
 	const slot *sl;
 
@@ -232,12 +232,12 @@ static void probe(const bw_prefilter *pf, const table *t, uint32_t key, const ch
 		while (k < l && low(p[k]) == (unsigned char)s[k])
 			k++;
 		if (k == l)
-			hit(pf->ids[en->sid], ctx);
+			hit(pf->ids[en->sid], gram_start - en->off, ctx);
 	}
 }
 
 void bw_prefilter_scan(const bw_prefilter *pf, const char *text, size_t len,
-		       void (*hit)(unsigned id, void *ctx), void *ctx)
+		       void (*hit)(unsigned id, size_t start, void *ctx), void *ctx)
 {
 	const unsigned char *p = (const unsigned char *)text;
 	uint32_t g = 0;

@@ -24,11 +24,11 @@ bw_prefilter *bw_prefilter_new(const char *const *strs, const size_t *lens,
 void bw_prefilter_free(bw_prefilter *pf);
 
 /*
- * bw_prefilter_scan - calls hit(id, ctx) for each occurrence of an indexed
- * string in text (ASCII letters match either case). An id may be reported
- * more than once.
+ * bw_prefilter_scan - calls hit(id, start, ctx) for each occurrence of an
+ * indexed string in text (ASCII letters match either case), start being its
+ * byte offset. An id may be reported more than once, in no set order.
  */
 void bw_prefilter_scan(const bw_prefilter *pf, const char *text, size_t len,
-		       void (*hit)(unsigned id, void *ctx), void *ctx);
+		       void (*hit)(unsigned id, size_t start, void *ctx), void *ctx);
 
 #endif

@@ -96,7 +96,7 @@ static int explain_one(const bw_kb *kb, const char *buf, size_t len, const bw_op
 				"findings");
 			size_t j;
 			json_t *f;
-			json_object_set(line, "messages", json_pack("[O]", m));
+			json_object_set_new(line, "messages", json_pack("[O]", m));
 			json_array_foreach(json_object_get(res, "findings"), j, f)
 				if (json_integer_value(json_object_get(f, "message")) == (json_int_t)i)
 					json_array_append(json_object_get(line, "findings"), f);
