@@ -28,7 +28,10 @@ done
 nginx -p "$run" -c "$conf" -g 'daemon off;' &
 ngx=$!
 
+stopping=0
 stop() {
+	[ $stopping -eq 1 ] && return
+	stopping=1
 	trap - INT TERM
 	kill -TERM $fcgi $ngx 2>/dev/null || true
 	wait $fcgi $ngx 2>/dev/null || true
