@@ -1,7 +1,7 @@
 /*
  * main.c - bouncewhy-fcgi, the FastCGI front of libbouncewhy.
  *
- *   bouncewhy-fcgi --listen PATH|HOST:PORT [--threads N] [--rules DIR]
+ *   bouncewhy-fcgi --listen PATH|HOST:PORT|- [--threads N] [--rules DIR]
  *                  [--override FILE] [--templates DIR] [--static DIR]
  *                  [--max-body BYTES] [--user NAME] [--resolver HOST:PORT,...]
  *                  [--dns-timeout MS] [--allow-private] [--frame-ancestors LIST]
@@ -10,6 +10,11 @@
  * with a pool of threads, each in its own FCGX_Accept_r loop. SIGTERM or
  * SIGINT stops accepting, lets in-flight requests finish, and exits 0. One
  * line per request goes to stderr.
+ *
+ * --listen - serves the listening socket already open on standard input
+ * (FCGI_LISTENSOCK_FILENO): what a FastCGI process manager or systemd socket
+ * activation (StandardInput=socket) hands over. That socket belongs to the
+ * caller, so stopping leaves it open and usable for the next start.
  *
  * SECURITY
  *   - Started as root, it opens its socket and reads its data, then drops to
@@ -40,6 +45,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <fastcgi.h>	/* FCGI_LISTENSOCK_FILENO */
+
 #include "dnscache.h"
 #include "http.h"
 #include "metrics.h"
@@ -51,7 +58,9 @@
 typedef struct server {
 	bw_app app;
 	int fd;
+	int inherited;		/* fd came from --listen -: not ours to shut down */
 	atomic_int stopping;
+	atomic_int busy;	/* requests being served */
 } server;
 
 static double now_ms(void)
@@ -119,8 +128,10 @@ static void *worker(void *arg)
 	while (!atomic_load(&s->stopping)) {
 		if (FCGX_Accept_r(&f) < 0)
 			break;
+		atomic_fetch_add(&s->busy, 1);
 		handle(&s->app, &f);
 		FCGX_Finish_r(&f);
+		atomic_fetch_sub(&s->busy, 1);
 	}
 	FCGX_Free(&f, 0);
 	return NULL;
@@ -128,7 +139,7 @@ static void *worker(void *arg)
 
 static void usage(FILE *out)
 {
-	fputs("usage: bouncewhy-fcgi --listen PATH|HOST:PORT [--threads N] [--rules DIR]\n"
+	fputs("usage: bouncewhy-fcgi --listen PATH|HOST:PORT|- [--threads N] [--rules DIR]\n"
 	      "       [--override FILE] [--templates DIR] [--static DIR] [--max-body BYTES]\n"
 	      "       [--user NAME] [--resolver HOST:PORT,...] [--dns-timeout MS]\n"
 	      "       [--allow-private] [--frame-ancestors 'SOURCES']\n",
@@ -270,9 +281,19 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bouncewhy-fcgi: FCGX_Init failed\n");
 		return 1;
 	}
-	if (cfg.listen[0] == '/' || cfg.listen[0] == '.')
-		unlink(cfg.listen);
-	s->fd = FCGX_OpenSocket(cfg.listen, 256);
+	if (strcmp(cfg.listen, "-") == 0) {
+		struct stat st;
+		if (fstat(FCGI_LISTENSOCK_FILENO, &st) < 0 || !S_ISSOCK(st.st_mode)) {
+			fprintf(stderr, "bouncewhy-fcgi: --listen -: standard input is not a socket\n");
+			return 1;
+		}
+		s->fd = FCGI_LISTENSOCK_FILENO;
+		s->inherited = 1;
+	} else {
+		if (cfg.listen[0] == '/' || cfg.listen[0] == '.')
+			unlink(cfg.listen);
+		s->fd = FCGX_OpenSocket(cfg.listen, 256);
+	}
 	if (s->fd < 0) {
 		fprintf(stderr, "bouncewhy-fcgi: cannot listen on %s: %s\n", cfg.listen, strerror(errno));
 		return 1;
@@ -297,6 +318,16 @@ int main(int argc, char **argv)
 		sig == SIGTERM ? "SIGTERM" : "SIGINT");
 	atomic_store(&s->stopping, 1);
 	FCGX_ShutdownPending();
+	if (s->inherited) {
+		/* Shutting the socket down would break it for whoever handed it
+		 * over (systemd keeps it for the next start): wait for the requests
+		 * in flight instead, and leave threads blocked in accept() to exit
+		 * with the process. */
+		for (int i = 0; i < 3000 && atomic_load(&s->busy) > 0; i++)
+			usleep(10000);
+		fprintf(stderr, "bouncewhy-fcgi: stopped\n");
+		return 0;
+	}
 	shutdown(s->fd, SHUT_RDWR);	/* wakes the threads blocked in accept() */
 	for (int i = 0; i < cfg.threads; i++)
 		pthread_join(th[i], NULL);

@@ -2,7 +2,8 @@
  * response.c - build and send an answer: status, headers, body.
  *
  * JSON only through jansson; problems in the RFC 9457 shape. Every answer
- * carries the security headers that do not depend on the page.
+ * carries the security headers that do not depend on the page, and a
+ * Content-Security-Policy that allows nothing unless the handler set one.
  */
 #include <stdio.h>
 #include <string.h>
@@ -107,6 +108,11 @@ void bw_response_send(const bw_response *r, FCGX_Request *f, const char *method)
 		     "Cache-Control: no-store\r\n",
 		     r->status, bw_status_text(r->status), r->content_type, r->body.len);
 	FCGX_PutStr(head, n < (int)sizeof head ? n : (int)sizeof head - 1, f->out);
+	/* Pages set their own policy; anything else (JSON, text, problems) may
+	 * load nothing and be framed by nobody. */
+	if (r->headers.len == 0 || strstr(r->headers.data, "Content-Security-Policy:") == NULL)
+		FCGX_PutS("Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n",
+			  f->out);
 	if (r->headers.len)
 		FCGX_PutStr(r->headers.data, (int)r->headers.len, f->out);
 	FCGX_PutS("\r\n", f->out);

@@ -838,8 +838,10 @@ static int dsn_block(const line_t *v, size_t from, size_t to, buf_t *text, char 
 	if (field_value(v, from, to, "Status", &st) && st.p) {
 		size_t k = strspn(st.p, "0123456789.");
 
-		if (k >= 5)
+		if (k >= 5) {
+			free(*status);	/* a later block of the same paste wins */
 			*status = bw_strndup(st.p, k);
+		}
 	}
 	free(st.p);
 	return text->nomem ? -1 : 0;

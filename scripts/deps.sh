@@ -29,6 +29,7 @@ wrk
 valgrind
 clang
 libclang-rt-14-dev
+libfcgi-bin
 "
 
 want=$BUILD_PACKAGES

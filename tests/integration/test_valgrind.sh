@@ -7,7 +7,8 @@
 # although it is harmless; a tiny preloaded library turns the JIT off for
 # this run (pcre2_jit_compile fails, so patterns are interpreted: the code
 # paths of bouncewhy are the same). BW_VALGRIND_SAMPLE=N runs every Nth
-# file only (default 1: all of them). Skips without valgrind or the corpus.
+# file only (default 3, about a minute; 1 for all of them), and
+# BW_VALGRIND_ORIGINS=1 adds --track-origins (twice as slow). Skips without valgrind or the corpus.
 set -u
 source "$(dirname "$0")/lib.sh"
 emails="$BW_SHARED/testdata/bounces/emails"
@@ -34,10 +35,11 @@ C
 cc -shared -fPIC -o "$tmp/nojit.so" "$tmp/nojit.c"
 ok $? "the no-JIT preload library builds"
 
-mapfile -t files < <(find "$emails" -type f | sort | awk -v n="${BW_VALGRIND_SAMPLE:-1}" 'NR % n == 0')
+mapfile -t files < <(find "$emails" -type f | sort | awk -v n="${BW_VALGRIND_SAMPLE:-3}" 'NR % n == 0')
 vg=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect
-	--show-leak-kinds=definite,indirect --track-origins=yes --num-callers=30
+	--show-leak-kinds=definite,indirect --num-callers=30
 	--suppressions="$BW_ROOT/fuzz/valgrind.supp")
+[ "${BW_VALGRIND_ORIGINS:-0}" = 1 ] && vg+=(--track-origins=yes)
 
 LD_PRELOAD="$tmp/nojit.so" "${vg[@]}" "$BUILD/bouncewhy" explain --ndjson "${files[@]}" \
 	>"$tmp/out.ndjson" 2>"$tmp/vg.log"
