@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -268,6 +269,50 @@ static void test_override_replaces_rule(void **state)
 	unlink(path);
 }
 
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * Pathological input: 1 MiB made of every rule example cut before its last
+ * word (near-matches for every pattern, the heaviest included), classified
+ * as one text. It must take well under a second; the time is reported.
+ */
+static void test_pathological_near_misses(void **state)
+{
+	size_t failed, n = 0, want = 1024 * 1024, i;
+	json_t *all = bw_kb_check_examples(kb, &failed), *e;
+	char *buf = malloc(want + 1);
+	bw_options o = {.single = 1};
+	double t0, t;
+
+	assert_non_null(buf);
+	while (n + 256 < want) {
+		json_array_foreach(all, i, e) {
+			const char *s = json_string_value(json_object_get(e, "example"));
+			const char *cut = strrchr(s, ' ');
+			size_t l = cut && cut > s ? (size_t)(cut - s) : strlen(s);
+			if (n + l + 1 > want)
+				break;
+			memcpy(buf + n, s, l);
+			n += l;
+			buf[n++] = ' ';
+		}
+	}
+	t0 = now_s();
+	json_t *res = bw_explain(kb, buf, n, &o, NULL);
+	t = now_s() - t0;
+	printf("# pathological: %zu bytes of near-matches classified in %.1f ms\n", n, t * 1e3);
+	assert_non_null(res);
+	assert_true(t < 1.0);
+	json_decref(res);
+	json_decref(all);
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -283,6 +328,7 @@ int main(void)
 		cmocka_unit_test(test_truncation),
 		cmocka_unit_test(test_bad_rule_names_file_and_id),
 		cmocka_unit_test(test_override_replaces_rule),
+		cmocka_unit_test(test_pathological_near_misses),
 	};
 	return cmocka_run_group_tests(tests, load, unload);
 }
