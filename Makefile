@@ -26,7 +26,7 @@ WARN := -Wall -Wextra -Wshadow -Wno-unused-parameter -Wno-missing-field-initiali
 PKGS := jansson libpcre2-8 gmime-3.0 libcares
 -include $(BUILD)/config.mk
 
-ALL_CFLAGS = -DBW_DATADIR=\"$(DATADIR)\" -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(PKG_CFLAGS) -Iclassifier -Icgi -Icli $(CFLAGS)
+ALL_CFLAGS = -DBW_DATADIR=\"$(DATADIR)\" -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(PKG_CFLAGS) -Iclassifier -Icgi -Icli -Itests/unit $(CFLAGS)
 LIBS = $(PKG_LIBS) -lstdc++ -lm -pthread
 
 LIB_SRC := $(wildcard classifier/*.c)

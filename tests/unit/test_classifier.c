@@ -15,29 +15,12 @@
 #include <cmocka.h>
 
 #include "bouncewhy.h"
+#include "kb_fixture.h"
 #include "facts.h"
 
-#ifndef BW_DATADIR
-#define BW_DATADIR "."
-#endif
 
-static bw_kb *kb;
 
-static int load(void **state)
-{
-	bw_error err = {0};
 
-	kb = bw_kb_load(BW_DATADIR "/rules", NULL, &err);
-	if (kb == NULL)
-		fprintf(stderr, "# %s\n", err.text);
-	return kb ? 0 : -1;
-}
-
-static int unload(void **state)
-{
-	bw_kb_free(kb);
-	return 0;
-}
 
 /* The first finding of text, as a new JSON object (or NULL). */
 static json_t *first(const char *text)
@@ -330,5 +313,5 @@ int main(void)
 		cmocka_unit_test(test_override_replaces_rule),
 		cmocka_unit_test(test_pathological_near_misses),
 	};
-	return cmocka_run_group_tests(tests, load, unload);
+	return cmocka_run_group_tests(tests, kb_fixture_load, kb_fixture_unload);
 }

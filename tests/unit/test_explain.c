@@ -10,30 +10,11 @@
 #include <cmocka.h>
 
 #include "bouncewhy.h"
+#include "kb_fixture.h"
 
-#ifndef BW_DATADIR
-#define BW_DATADIR "."
-#endif
 
-static bw_kb *kb;
 
-static int load(void **state)
-{
-	bw_error err = {0};
 
-	(void)state;
-	kb = bw_kb_load(BW_DATADIR "/rules", NULL, &err);
-	if (kb == NULL)
-		fprintf(stderr, "# %s\n", err.text);
-	return kb ? 0 : -1;
-}
-
-static int unload(void **state)
-{
-	(void)state;
-	bw_kb_free(kb);
-	return 0;
-}
 
 /* The reason (and command) of the first finding of text. */
 static void expect(const char *text, const char *reason, const char *command)
@@ -123,5 +104,5 @@ int main(void)
 		cmocka_unit_test(test_expiry_names_cause),
 	};
 
-	return cmocka_run_group_tests_name("explain", tests, load, unload);
+	return cmocka_run_group_tests_name("explain", tests, kb_fixture_load, kb_fixture_unload);
 }

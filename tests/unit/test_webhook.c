@@ -14,30 +14,13 @@
 #include <cmocka.h>
 
 #include "bouncewhy.h"
+#include "kb_fixture.h"
 #include "segment.h"
 #include "webhook.h"
 
-#ifndef BW_DATADIR
-#define BW_DATADIR "."
-#endif
 
-static bw_kb *kb;
 
-static int load(void **state)
-{
-	bw_error err = {0};
 
-	kb = bw_kb_load(BW_DATADIR "/rules", NULL, &err);
-	if (kb == NULL)
-		fprintf(stderr, "# %s\n", err.text);
-	return kb ? 0 : -1;
-}
-
-static int unload(void **state)
-{
-	bw_kb_free(kb);
-	return 0;
-}
 
 static const char ses_bounce[] =
 	"{\"notificationType\":\"Bounce\",\"bounce\":{\"bounceType\":\"Permanent\","
@@ -301,5 +284,5 @@ int main(void)
 		cmocka_unit_test(test_length_respected),
 		cmocka_unit_test(test_single_is_text),
 	};
-	return cmocka_run_group_tests(tests, load, unload);
+	return cmocka_run_group_tests(tests, kb_fixture_load, kb_fixture_unload);
 }
