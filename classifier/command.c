@@ -26,6 +26,7 @@
 
 #include <pthread.h>
 
+#include "kb.h"
 #include "prefilter.h"
 #include "segment.h"
 
@@ -119,13 +120,14 @@ static int is_failing_reply(const char *p, const char *end)
 	       isdigit((unsigned char)p[1]) && isdigit((unsigned char)p[2]);
 }
 
-/* Does the text (lower or any case) hold needle? */
+/* Does the text (any case) hold needle (lower case)? */
 static int has_ci(const char *p, const char *end, const char *needle)
 {
 	size_t n = strlen(needle);
+	int c0 = (unsigned char)needle[0];
 
 	for (; (size_t)(end - p) >= n; p++)
-		if (strncasecmp(p, needle, n) == 0)
+		if (tolower((unsigned char)*p) == c0 && strncasecmp(p, needle, n) == 0)
 			return 1;
 	return 0;
 }
@@ -203,46 +205,56 @@ static const char *from_field(const char *text, const char *end)
 /*
  * Every phrase, and the few other strings the scan looks for, go into one
  * many-string index, built once per process and then only read: one pass
- * over the text finds them all with their positions.
+ * over the text finds them all with their positions. The rule matcher puts
+ * the same strings into its own index (bw_command_strings), so that a text
+ * it scans anyway costs no second pass.
  */
 enum { EXTRA_RAR = 1000, EXTRA_NORCPT, EXTRA_FIELD };
 static bw_prefilter *index_pf;
 static pthread_once_t index_once = PTHREAD_ONCE_INIT;
 
-static void index_build(void)
+size_t bw_command_strings(const char **strs, unsigned *ids, size_t cap)
 {
-	const char *strs[128];
-	size_t lens[128];
-	unsigned ids[128], n = 0;
+	size_t n = 0;
 
-	for (unsigned i = 0; phrases[i].says && n < 100; i++, n++) {
+	for (unsigned i = 0; phrases[i].says && n < cap; i++, n++) {
 		strs[n] = phrases[i].says;
 		ids[n] = i;
 	}
-	strs[n] = "recipient address rejected";
-	ids[n++] = EXTRA_RAR;
-	for (unsigned i = 0; no_rcpt_says[i]; i++, n++) {
+	if (n < cap) {
+		strs[n] = "recipient address rejected";
+		ids[n++] = EXTRA_RAR;
+	}
+	for (unsigned i = 0; no_rcpt_says[i] && n < cap; i++, n++) {
 		strs[n] = no_rcpt_says[i];
 		ids[n] = EXTRA_NORCPT;
 	}
-	strs[n] = "smtp command";
-	ids[n++] = EXTRA_FIELD;
-	for (unsigned i = 0; i < n; i++)
-		lens[i] = strlen(strs[i]);
-	index_pf = bw_prefilter_new(strs, lens, ids, n);	/* NULL: the slow path below */
+	if (n < cap) {
+		strs[n] = "smtp command";
+		ids[n++] = EXTRA_FIELD;
+	}
+	return n;
 }
 
-typedef struct found {
-	const char *text, *end;
-	size_t at;		/* earliest phrase (a whole word) */
-	int phrase;		/* its index, -1 none */
-	int rar, norcpt, field;
-} found;
-
-static void on_found(unsigned id, size_t start, void *p)
+static void index_build(void)
 {
-	found *f = p;
+	const char *strs[BW_COMMAND_STRINGS];
+	size_t lens[BW_COMMAND_STRINGS];
+	unsigned ids[BW_COMMAND_STRINGS];
+	size_t n = bw_command_strings(strs, ids, BW_COMMAND_STRINGS);
 
+	for (size_t i = 0; i < n; i++)
+		lens[i] = strlen(strs[i]);
+	index_pf = bw_prefilter_new(strs, lens, ids, n);	/* NULL: no answers */
+}
+
+void bw_command_found_init(bw_command_found *f, const char *text, size_t len)
+{
+	*f = (bw_command_found){text, text + len, 0, -1, 0, 0, 0};
+}
+
+void bw_command_found_hit(bw_command_found *f, unsigned id, size_t start)
+{
 	if (id == EXTRA_RAR)
 		f->rar = 1;
 	else if (id == EXTRA_NORCPT)
@@ -256,19 +268,19 @@ static void on_found(unsigned id, size_t start, void *p)
 	}
 }
 
-const char *bw_command_scan(const char *text, size_t len)
+static void on_found(const unsigned *ids, size_t n, size_t start, void *p)
 {
-	const char *end = text + len, *c;
-	found f = {text, end, 0, -1, 0, 0, 0};
+	for (size_t i = 0; i < n; i++)
+		bw_command_found_hit(p, ids[i], start);
+}
 
-	if (text == NULL)
-		return NULL;
-	pthread_once(&index_once, index_build);
-	if (index_pf == NULL)
-		return NULL;
-	bw_prefilter_scan(index_pf, text, len, on_found, &f);
-	if (f.phrase >= 0)
-		return phrases[f.phrase].cmd;
+const char *bw_command_found_end(const bw_command_found *f)
+{
+	const char *text = f->text, *end = f->end, *c;
+	size_t len = (size_t)(end - text);
+
+	if (f->phrase >= 0)
+		return phrases[f->phrase].cmd;
 	/*
 	 * No MTA said it, but the reply itself may: Postfix writes "Recipient
 	 * address rejected" only in reply to RCPT TO, and "no valid recipients"
@@ -276,12 +288,26 @@ const char *bw_command_scan(const char *text, size_t len)
 	 * This outranks a gateway's field or a pipelined transcript, which
 	 * name the last command sent rather than the one answered.
 	 */
-	if (f.rar || f.norcpt ||
+	if (f->rar || f->norcpt ||
 	    (memchr(text, '<', len) && has_ci(text, end, "<<< 503")))
 		return "RCPT";
-	if (f.field && (c = from_field(text, end)) != NULL)
+	if (f->field && (c = from_field(text, end)) != NULL)
 		return c;
 	if (memchr(text, '>', len) == NULL)
 		return NULL;	/* no transcript */
 	return from_transcript(text, end);
+}
+
+const char *bw_command_scan(const char *text, size_t len)
+{
+	bw_command_found f;
+
+	if (text == NULL)
+		return NULL;
+	pthread_once(&index_once, index_build);
+	if (index_pf == NULL)
+		return NULL;
+	bw_command_found_init(&f, text, len);
+	bw_prefilter_scan(index_pf, text, len, on_found, &f);
+	return bw_command_found_end(&f);
 }

@@ -26,6 +26,7 @@
 
 #include <gmime/gmime.h>
 
+#include "facts.h"
 #include "segment.h"
 
 #define MAX_DEPTH 24		/* MIME nesting we follow */
@@ -152,20 +153,23 @@ static char *dup_trim(const char *s, size_t n)
 static char *normalise_eol(const char *data, size_t len, size_t *outlen)
 {
 	char *out = malloc(len + 1), *o = out;
+	const char *cr;
 
 	if (!out)
 		return NULL;
-	for (size_t i = 0; i < len; i++) {
-		char c = data[i];
+	/* most mail has no CR at all, or CRLF throughout: copy the runs between */
+	while ((cr = memchr(data, '\r', len)) != NULL) {
+		size_t k = (size_t)(cr - data);
 
-		if (c == '\r') {
-			*o++ = '\n';
-			if (i + 1 < len && data[i + 1] == '\n')
-				i++;
-		} else {
-			*o++ = c;
-		}
+		memcpy(o, data, k);
+		o += k;
+		*o++ = '\n';
+		k += k + 1 < len && cr[1] == '\n' ? 2 : 1;
+		data += k;
+		len -= k;
 	}
+	memcpy(o, data, len);
+	o += len;
 	*o = '\0';
 	*outlen = (size_t)(o - out);
 	return out;
@@ -846,18 +850,7 @@ static const bw_segment *human_for(const bw_message *hm, const char *rcpt, size_
 
 static int contains_ci(const char *hay, const char *needle)
 {
-	size_t n = strlen(needle);
-	unsigned char lo, up;
-
-	if (!hay)
-		return 0;
-	lo = (unsigned char)g_ascii_tolower(needle[0]);
-	up = (unsigned char)g_ascii_toupper(needle[0]);
-	for (const char *p = hay; *p; p++)
-		if (((unsigned char)*p == lo || (unsigned char)*p == up) &&
-		    g_ascii_strncasecmp(p + 1, needle + 1, n - 1) == 0)
-			return 1;
-	return 0;
+	return hay && bw_ci_find(hay, strlen(hay), needle, strlen(needle)) != NULL;
 }
 
 static int emit_rcpt(bw_message *msg, dsn_rcpt *r, const bw_message *hm, size_t nrcpt)

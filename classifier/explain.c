@@ -15,8 +15,6 @@
 #include "segment.h"
 #include "webhook.h"	/* contract work: provider notifications */
 
-const json_t *bw_kb_status_entry(const bw_kb *kb, const char *status);
-const json_t *bw_kb_reply_entry(const bw_kb *kb, int reply);
 
 static const char *const msg_kinds[] = {"text", "bounce", "feedback", "autoreply", "not_bounce"};
 static const char *const input_kinds[] = {"text", "email", "mbox"};
@@ -24,12 +22,11 @@ static const char *const input_kinds[] = {"text", "email", "mbox"};
 /* Replaces every "{name}" of s by its value; unknown names stay as written. */
 static json_t *fill(const char *s, const char *const *names, const char *const *values)
 {
-	size_t cap = strlen(s) + 256, n = 0;
-	char *out = malloc(cap);
+	char stack[1024];
+	size_t cap = sizeof stack, n = 0;
+	char *out = stack;
 	json_t *j;
 
-	if (out == NULL)
-		return NULL;
 	while (*s) {
 		const char *v = NULL;
 		size_t klen = 0;
@@ -45,13 +42,17 @@ static json_t *fill(const char *s, const char *const *names, const char *const *
 		}
 		size_t add = v ? strlen(v) : 1;
 		if (n + add + 1 > cap) {
-			cap = (n + add + 1) * 2;
-			char *o = realloc(out, cap);
+			size_t ncap = (n + add + 1) * 2;
+			char *o = out == stack ? malloc(ncap) : realloc(out, ncap);
 			if (o == NULL) {
-				free(out);
+				if (out != stack)
+					free(out);
 				return NULL;
 			}
+			if (out == stack)
+				memcpy(o, stack, n);
 			out = o;
+			cap = ncap;
 		}
 		if (v) {
 			memcpy(out + n, v, add);
@@ -63,8 +64,22 @@ static json_t *fill(const char *s, const char *const *names, const char *const *
 	}
 	out[n] = '\0';
 	j = json_stringn(out, n);
-	free(out);
+	if (out != stack)
+		free(out);
 	return j;
+}
+
+/*
+ * A text of the kb with its placeholders filled. Most texts have none: the
+ * kb's own string is shared then (strings are never changed once made).
+ */
+static json_t *fill_json(const json_t *text, const char *const *names, const char *const *values)
+{
+	const char *s = json_string_value(text);
+
+	if (s && strchr(s, '{') == NULL)
+		return json_incref((json_t *)text);
+	return fill(s, names, values);
 }
 
 static json_t *fill_steps(const json_t *arr, const char *const *names, const char *const *values)
@@ -73,7 +88,7 @@ static json_t *fill_steps(const json_t *arr, const char *const *names, const cha
 	size_t i;
 	json_t *s;
 
-	json_array_foreach(arr, i, s) json_array_append_new(out, fill(json_string_value(s), names, values));
+	json_array_foreach(arr, i, s) json_array_append_new(out, fill_json(s, names, values));
 	return out;
 }
 
@@ -141,6 +156,7 @@ typedef struct verdict {
 	const bw_rule *rule;
 	bw_match m;
 	const json_t *st_entry, *r;
+	const bw_reason_info *ri;	/* r's fields */
 	const char *status;
 	const char *command;	/* the SMTP command the failure answered, or NULL */
 	int reply, temporary;
@@ -181,22 +197,21 @@ static int expiry_cause(const bw_kb *kb, bw_scratch *sc, const char *text, size_
  * -1 on error. f must hold the facts of the segment's text.
  */
 static int decide(const bw_kb *kb, bw_scratch *sc, int msg_kind, const bw_segment *seg,
-		  const bw_facts *f, verdict *v)
+		  bw_facts *f, verdict *v)
 {
 	const char *text = seg->text ? seg->text : "";
 	size_t len = seg->text ? seg->len : 0;
-	const json_t *rp_entry;
+	const bw_code *stc, *rpc;
 	const char *command;
-	int structured;
+	int structured, scanned = 0;
 
 	memset(v, 0, sizeof *v);
 	v->source = "none";
 	v->status = seg->status && *seg->status ? seg->status : f->status;
 	v->reply = seg->reply_code ? seg->reply_code : f->reply_code;
 	structured = msg_kind != BW_MSG_TEXT || seg->recipient != NULL || seg->kind != BW_SEG_FAILED;
-	/* the SMTP command the failure answered (command.c) */
-	command = seg->command ? seg->command : bw_command_scan(text, len);
-	v->command = command;
+	/* the SMTP command the failure answered (command.c), found with the rules below */
+	command = seg->command;
 
 	switch (seg->kind) {
 	case BW_SEG_VACATION: v->reason = "vacation"; v->source = "autoreply"; break;
@@ -204,17 +219,19 @@ static int decide(const bw_kb *kb, bw_scratch *sc, int msg_kind, const bw_segmen
 	case BW_SEG_DELIVERED: v->reason = "delivered"; v->source = "dsn"; break;
 	default: break;
 	}
-	v->st_entry = bw_kb_status_entry(kb, v->status);
-	rp_entry = v->reply ? bw_kb_reply_entry(kb, v->reply) : NULL;
+	stc = bw_kb_status_code(kb, v->status);
+	v->st_entry = stc ? stc->entry : NULL;
+	rpc = v->reply ? bw_kb_reply_code(kb, v->reply) : NULL;
 	if (v->reason == NULL && len > 0) {
-		int rc = bw_match_best(kb, sc, text, len, v->reply, v->status, &v->m);
+		int rc = command ? bw_match_best(kb, sc, text, len, v->reply, v->status, &v->m) :
+			 bw_match_best_cmd(kb, sc, text, len, v->reply, v->status, &v->m, &command);
+		scanned = 1;
 		if (rc < 0)
 			return -1;
 		if (rc == 1) {
 			v->rule = v->m.rule;
 			/* A generic phrase (negative priority) yields to a specific status code. */
-			if (v->rule->priority < 0 &&
-			    json_is_string(json_object_get(v->st_entry, "reason")))
+			if (v->rule->priority < 0 && stc && stc->reason)
 				v->rule = NULL;
 		}
 		if (v->rule) {
@@ -222,6 +239,9 @@ static int decide(const bw_kb *kb, bw_scratch *sc, int msg_kind, const bw_segmen
 			v->source = "rule";
 		}
 	}
+	if (!scanned && command == NULL)
+		command = bw_command_scan(text, len);
+	v->command = command;
 	if (v->rule && strcmp(v->rule->reason, "expired") == 0) {
 		const bw_rule *cause = NULL;
 
@@ -245,12 +265,12 @@ static int decide(const bw_kb *kb, bw_scratch *sc, int msg_kind, const bw_segmen
 			v->reason = "onhold";
 		}
 	}
-	if (v->reason == NULL && json_is_string(json_object_get(v->st_entry, "reason"))) {
-		v->reason = json_string_value(json_object_get(v->st_entry, "reason"));
+	if (v->reason == NULL && stc && stc->reason) {
+		v->reason = stc->reason;
 		v->source = "status";
 	}
-	if (v->reason == NULL && json_is_string(json_object_get(rp_entry, "reason"))) {
-		v->reason = json_string_value(json_object_get(rp_entry, "reason"));
+	if (v->reason == NULL && rpc && rpc->reason) {
+		v->reason = rpc->reason;
 		v->source = "reply";
 	}
 	/*
@@ -277,28 +297,38 @@ static int decide(const bw_kb *kb, bw_scratch *sc, int msg_kind, const bw_segmen
 			return 0;
 		v->reason = "undefined";
 	}
-	v->r = bw_kb_reason(kb, v->reason);
-	if (v->r == NULL) {
+	v->ri = bw_kb_reason_info(kb, v->reason);
+	if (v->ri == NULL) {
 		v->reason = "undefined";
-		v->r = bw_kb_reason(kb, "undefined");
+		v->ri = bw_kb_reason_info(kb, "undefined");
 	}
-	if (v->r == NULL)
+	if (v->ri == NULL)
 		return 0;
-
-	const json_t *rt = json_object_get(v->r, "temporary");
+	v->r = v->ri->entry;
 	if (seg->kind == BW_SEG_DELAYED)
 		v->temporary = 1;
 	else if (v->rule && v->rule->temporary >= 0)
 		v->temporary = v->rule->temporary;
-	else if (json_is_boolean(rt))
-		v->temporary = json_is_true(rt);
+	else if (v->ri->temporary >= 0)
+		v->temporary = v->ri->temporary;
 	else if (v->status[0] == '4' || v->status[0] == '5')
 		v->temporary = v->status[0] == '4';
 	else if (v->reply)
 		v->temporary = v->reply / 100 == 4;
 	else
-		v->temporary = f->says_retry;
+		v->temporary = bw_facts_says_retry(text, len, f);
 	return 1;
+}
+
+/* snprintf(dst, cap, "%s", src) without the formatting */
+static void copy_str(char *dst, size_t cap, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
 }
 
 int bw_classify(const bw_kb *kb, const char *text, size_t len, bw_verdict *out)
@@ -322,19 +352,18 @@ int bw_classify(const bw_kb *kb, const char *text, size_t len, bw_verdict *out)
 	}
 	seg.text = (char *)text;
 	seg.len = len;
-	bw_facts_extract(text, len, &f);
+	bw_facts_extract_fast(text, len, &f);
 	rc = decide(kb, sc, BW_MSG_TEXT, &seg, &f, &v);
 	if (rc == 1) {
-		out->reason = json_string_value(json_object_get(v.r, "id"));
+		out->reason = v.ri->id;
 		out->rule = v.rule ? v.rule->id : NULL;
 		out->blocklist = v.rule ? v.rule->blocklist : NULL;
 		out->temporary = v.temporary;
-		out->hard_bounce = json_is_true(json_object_get(v.r, "hard_bounce")) && !v.temporary;
-		out->action_by = v.rule && v.rule->action_by ? v.rule->action_by :
-			json_string_value(json_object_get(v.r, "action_by"));
+		out->hard_bounce = v.ri->hard_bounce && !v.temporary;
+		out->action_by = v.rule && v.rule->action_by ? v.rule->action_by : v.ri->action_by;
 		out->reply_code = v.reply;
-		snprintf(out->status, sizeof out->status, "%s", v.status);
-		snprintf(out->ip, sizeof out->ip, "%s", f.ip);
+		copy_str(out->status, sizeof out->status, v.status);
+		copy_str(out->ip, sizeof out->ip, f.ip);
 		out->match_start = v.rule ? v.m.start : 0;
 		out->match_end = v.rule ? v.m.end : 0;
 	}
@@ -353,7 +382,7 @@ static json_t *finding_new(const bw_kb *kb, bw_scratch *sc, const seg_view *sv,
 	verdict v;
 	json_t *fnd;
 
-	bw_facts_extract(text, len, &f);
+	bw_facts_extract_fast(text, len, &f);
 	if (decide(kb, sc, sv->msg->kind, seg, &f, &v) != 1)
 		return NULL;
 	const bw_rule *rule = v.rule;
@@ -392,6 +421,8 @@ static json_t *finding_new(const bw_kb *kb, bw_scratch *sc, const seg_view *sv,
 	snprintf(kbpath, sizeof kbpath, "/kb/%s", reason);
 	snprintf(ipcheck, sizeof ipcheck, "/api/v1/ip/%s", ip);
 
+	json_t *sum_user = fill_json(json_object_get(summary, "user"), names, values);
+	json_t *sum_admin = fill_json(json_object_get(summary, "admin"), names, values);
 	json_t *matched = json_null();
 	if (rule) {
 		const char *base = strrchr(rule->file, '/');
@@ -412,14 +443,16 @@ static json_t *finding_new(const bw_kb *kb, bw_scratch *sc, const seg_view *sv,
 			"command", str_or_null(v.command),
 			"recipient", str_or_null(recipient), "remote_mta", str_or_null(remote),
 			"ip", str_or_null(ip), "blocklist", bljson, "matched", matched,
-			"summary", fill(json_string_value(json_object_get(summary, aud)), names, values));
+			"summary", json_incref(aud[0] == 'a' ? sum_admin : sum_user));
 	if (fnd == NULL) {
+		json_decref(sum_user);
+		json_decref(sum_admin);
 		*oom = 1;
 		return NULL;
 	}
+	/* the summary is one of these two: filled once, shared */
 	json_object_set_new(fnd, "explanation", json_pack("{s:o, s:o}",
-		"user", fill(json_string_value(json_object_get(summary, "user")), names, values),
-		"admin", fill(json_string_value(json_object_get(summary, "admin")), names, values)));
+		"user", sum_user, "admin", sum_admin));
 	json_object_set_new(fnd, "steps", json_pack("{s:o, s:o}",
 		"user", fill_steps(json_object_get(steps, "user"), names, values),
 		"admin", fill_steps(json_object_get(steps, "admin"), names, values)));

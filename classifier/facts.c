@@ -6,19 +6,47 @@
  */
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
 #include "facts.h"
 
-static int is_digit(int c) { return c >= '0' && c <= '9'; }
-static int is_alnum(int c) { return isalnum((unsigned char)c) != 0; }
+/*
+ * Character classes of the C locale (the library never sets another), one
+ * table load instead of a libc call per byte.
+ */
+enum { C_DIGIT = 1, C_ALPHA = 2, C_HEX = 4, C_HOSTP = 8, C_AT = 16, C_H = 32, C_COLON = 64 };
+#define DIG(c) [c] = C_DIGIT | C_HEX
+#define HEXL(c) [c] = C_ALPHA | C_HEX
+static const unsigned char cls[256] = {
+	DIG('0'), DIG('1'), DIG('2'), DIG('3'), DIG('4'), DIG('5'), DIG('6'), DIG('7'), DIG('8'),
+	DIG('9'),
+	HEXL('a'), HEXL('b'), HEXL('c'), HEXL('d'), HEXL('e'), HEXL('f'),
+	HEXL('A'), HEXL('B'), HEXL('C'), HEXL('D'), HEXL('E'), HEXL('F'),
+	['g'] = C_ALPHA, ['h'] = C_ALPHA | C_H, ['i'] = C_ALPHA, ['j'] = C_ALPHA, ['k'] = C_ALPHA,
+	['l'] = C_ALPHA, ['m'] = C_ALPHA, ['n'] = C_ALPHA, ['o'] = C_ALPHA, ['p'] = C_ALPHA,
+	['q'] = C_ALPHA, ['r'] = C_ALPHA, ['s'] = C_ALPHA, ['t'] = C_ALPHA, ['u'] = C_ALPHA,
+	['v'] = C_ALPHA, ['w'] = C_ALPHA, ['x'] = C_ALPHA, ['y'] = C_ALPHA, ['z'] = C_ALPHA,
+	['G'] = C_ALPHA, ['H'] = C_ALPHA, ['I'] = C_ALPHA, ['J'] = C_ALPHA, ['K'] = C_ALPHA,
+	['L'] = C_ALPHA, ['M'] = C_ALPHA, ['N'] = C_ALPHA, ['O'] = C_ALPHA, ['P'] = C_ALPHA,
+	['Q'] = C_ALPHA, ['R'] = C_ALPHA, ['S'] = C_ALPHA, ['T'] = C_ALPHA, ['U'] = C_ALPHA,
+	['V'] = C_ALPHA, ['W'] = C_ALPHA, ['X'] = C_ALPHA, ['Y'] = C_ALPHA, ['Z'] = C_ALPHA,
+	['.'] = C_HOSTP, ['-'] = C_HOSTP, ['_'] = C_HOSTP, ['@'] = C_AT, [':'] = C_COLON,
+};
+#undef DIG
+#undef HEXL
+
+static inline int is_digit(int c) { return c >= '0' && c <= '9'; }
+static inline int is_alnum(int c) { return (cls[(unsigned char)c] & (C_DIGIT | C_ALPHA)) != 0; }
 
 /* "5.7.1": class 2/4/5, then 1-3 digits, 1-3 digits, not part of an IP. */
 int bw_scan_status(const char *t, size_t len, char out[16], size_t *pos)
 {
-	for (size_t i = 0; i + 5 <= len; i++) {
-		size_t j, a, b;
+	/* every candidate has a '.' right after its first digit: jump from dot to dot */
+	for (const char *d = len >= 5 ? memchr(t + 1, '.', len - 4) : NULL; d;
+	     d = (size_t)(d - t) + 1 < len - 3 ? memchr(d + 1, '.', len - 4 - (size_t)(d - t)) : NULL) {
+		size_t i = (size_t)(d - t) - 1, j, a, b;
 		if (t[i] != '2' && t[i] != '4' && t[i] != '5')
 			continue;
 		/* "550-5.7.1" continues a reply; other neighbours make it a word part */
@@ -116,7 +144,7 @@ static size_t ipv4_at(const char *t, size_t len, size_t i)
 	return j - i;
 }
 
-static int is_hex(int c) { return isxdigit((unsigned char)c) != 0; }
+static inline int is_hex(int c) { return (cls[(unsigned char)c] & C_HEX) != 0; }
 
 /* IPv6 at t[i]: its length, or 0. Accepts what inet_pton accepts. */
 static size_t ipv6_at(const char *t, size_t len, size_t i)
@@ -126,6 +154,12 @@ static size_t ipv6_at(const char *t, size_t len, size_t i)
 	char buf[64];
 	unsigned char bin[16];
 
+	/* an address opens with "::" or 1-4 hex digits and ':' (most words stop here) */
+	while (j < len && j - i < 4 && is_hex(t[j]))
+		j++;
+	if (j >= len || t[j] != ':')
+		return 0;
+	j = i;
 	while (j < len && j - i < 46 && (is_hex(t[j]) || t[j] == ':' || t[j] == '.')) {
 		colons += t[j] == ':';
 		j++;
@@ -151,7 +185,10 @@ static void copy(char *dst, size_t cap, const char *src, size_t n)
 	dst[n] = '\0';
 }
 
-static int host_char(int c) { return is_alnum(c) || c == '.' || c == '-' || c == '_'; }
+static inline int host_char(int c)
+{
+	return (cls[(unsigned char)c] & (C_DIGIT | C_ALPHA | C_HOSTP)) != 0;
+}
 
 /* Case-insensitive: does the text before position i end with word w? */
 static int ends_with(const char *t, size_t i, const char *w)
@@ -252,43 +289,154 @@ static const char *const retry_words[] = {
 	"delivery delayed", NULL
 };
 
+static inline unsigned char low(unsigned char c)
+{
+	return (unsigned char)(c + (((unsigned)(c - 'A') < 26u) << 5));
+}
+
+/* ASCII A-Z to a-z in each byte of x; other bytes as they are. */
+static inline uint64_t low8(uint64_t x)
+{
+	const uint64_t ones = 0x0101010101010101ULL, high = ones * 0x80;
+	uint64_t h = x & (ones * 0x7f);
+	uint64_t ge_a = h + ones * (0x80 - 'A');	/* high bit: byte >= 'A' */
+	uint64_t gt_z = h + ones * (0x7f - 'Z');	/* high bit: byte > 'Z' */
+	return x | ((((ge_a ^ gt_z) & ~x & high)) >> 2);
+}
+
+/* Do a and b (n bytes) agree, ignoring ASCII case? */
+static inline int same_ci(const char *a, const char *b, size_t n)
+{
+	for (size_t k = 0; k < n; k++)
+		if (low((unsigned char)a[k]) != low((unsigned char)b[k]))
+			return 0;
+	return 1;
+}
+
+const char *bw_ci_find(const char *hay, size_t n, const char *needle, size_t m)
+{
+	const uint64_t ones = 0x0101010101010101ULL;
+	unsigned char c0;
+	uint64_t pat;
+	size_t i = 0, last;
+
+	if (m == 0)
+		return hay;
+	if (m > n)
+		return NULL;
+	c0 = low((unsigned char)needle[0]);
+	pat = ones * c0;
+	last = n - m;
+	/* eight bytes at a time: which of them are the needle's first letter? */
+	while (i + 8 <= n && i <= last) {
+		uint64_t w, x, z;
+		memcpy(&w, hay + i, 8);
+		x = low8(w) ^ pat;
+		z = (x - ones) & ~x & (ones * 0x80);
+		while (z) {
+			size_t at = i + ((size_t)__builtin_ctzll(z) >> 3);
+			if (at > last)
+				return NULL;
+			if (low((unsigned char)hay[at]) == c0 && same_ci(hay + at + 1, needle + 1, m - 1))
+				return hay + at;
+			z &= z - 1;
+		}
+		i += 8;
+	}
+	for (; i <= last; i++)
+		if (low((unsigned char)hay[i]) == c0 && same_ci(hay + i + 1, needle + 1, m - 1))
+			return hay + i;
+	return NULL;
+}
+
+/* Does the text hold one of the retry words, in any case? One pass. */
+static int says_retry(const char *t, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = low((unsigned char)t[i]);
+		if (c != 't' && c != 'r' && c != 'd' && c != 'g' && c != 'p' && c != 'n')
+			continue;
+		for (size_t w = 0; retry_words[w]; w++) {
+			const char *s = retry_words[w];
+			size_t k = 0;
+			if ((unsigned char)s[0] != c)
+				continue;
+			while (s[k] && i + k < len && low((unsigned char)t[i + k]) == (unsigned char)s[k])
+				k++;
+			if (s[k] == '\0')
+				return 1;
+		}
+	}
+	return 0;
+}
+
+int bw_facts_says_retry(const char *t, size_t len, bw_facts *f)
+{
+	if (f->says_retry < 0)
+		f->says_retry = says_retry(t, len);
+	return f->says_retry;
+}
+
 void bw_facts_extract(const char *t, size_t len, bw_facts *f)
+{
+	bw_facts_extract_fast(t, len, f);
+	bw_facts_says_retry(t, len, f);
+}
+
+void bw_facts_extract_fast(const char *t, size_t len, bw_facts *f)
 {
 	size_t pos;
 	int have_ip = 0;
+	/* the classes still worth a look: digits and hex for an IP, '@', 'h' */
+	unsigned want = C_DIGIT | C_HEX | C_COLON | C_AT | C_H;
 
-	memset(f, 0, sizeof *f);
+	f->reply_code = 0;
+	f->status[0] = f->ip[0] = f->remote_ip[0] = f->remote_mta[0] = '\0';
+	f->recipient[0] = f->url[0] = '\0';
+	f->says_retry = 0;
 	bw_scan_reply(t, len, &f->reply_code, &pos);
 	bw_scan_status(t, len, f->status, &pos);
 
-	for (size_t i = 0; i < len; i++) {
+	unsigned kp = 0;	/* the class of t[i - 1] */
+	for (size_t i = 0; i < len; kp = cls[(unsigned char)t[i]], i++) {
 		char c = t[i];
-		if (!have_ip && is_digit(c) && (i == 0 || !(host_char(t[i - 1])))) {
+		unsigned k = cls[(unsigned char)c];
+		/* an IP starts after no letter or digit; '@' and "http" anywhere */
+		unsigned after_word = (kp & (C_DIGIT | C_ALPHA)) != 0;
+		if (!(k & want & ((C_AT | C_H) | (after_word - 1u))))
+			continue;
+		if (!have_ip && (k & C_DIGIT) && !(kp & (C_DIGIT | C_ALPHA | C_HOSTP))) {
 			size_t n = ipv4_at(t, len, i);
 			if (n) {
 				if (!remote_form(t, i, f, n)) {
 					copy(f->ip, sizeof f->ip, t + i, n);
 					have_ip = 1;
+					want &= ~(unsigned)(C_DIGIT | C_HEX | C_COLON);
 				}
 				i += n - 1;
 				continue;
 			}
 		}
-		if (!have_ip && (is_hex(c) || c == ':') &&
-		    (i == 0 || !(is_alnum(t[i - 1]) || t[i - 1] == ':' || t[i - 1] == '.') ||
-		     ends_with(t, i, "IPv6:"))) {
+		/* an IPv6 address starts a word, or follows "IPv6:" */
+		if (!have_ip && (k & (C_HEX | C_COLON)) &&
+		    ((!(kp & (C_DIGIT | C_ALPHA | C_COLON)) && !(i > 0 && t[i - 1] == '.')) ||
+		     (i > 0 && t[i - 1] == ':' && ends_with(t, i, "IPv6:")))) {
 			size_t n = ipv6_at(t, len, i);
 			if (n) {
 				if (!remote_form(t, i, f, n)) {
 					copy(f->ip, sizeof f->ip, t + i, n);
 					have_ip = 1;
+					want &= ~(unsigned)(C_DIGIT | C_HEX | C_COLON);
 				}
 				i += n - 1;
 				continue;
 			}
 		}
-		if (c == '@' && f->recipient[0] == '\0')
+		if (c == '@' && f->recipient[0] == '\0') {
 			scan_email(t, len, i, f);
+			if (f->recipient[0])
+				want &= ~(unsigned)C_AT;
+		}
 		if (c == 'h' && f->url[0] == '\0' &&
 		    (strncmp(t + i, "https://", 8) == 0 || strncmp(t + i, "http://", 7) == 0)) {
 			size_t e = i;
@@ -297,15 +445,12 @@ void bw_facts_extract(const char *t, size_t len, bw_facts *f)
 			while (e > i && strchr(".,;:!?", t[e - 1]))
 				e--;
 			copy(f->url, sizeof f->url, t + i, e - i);
+			if (f->url[0])
+				want &= ~(unsigned)C_H;
 		}
 	}
-	if (f->reply_code == 0 && f->status[0] == '\0') {
-		for (size_t w = 0; retry_words[w]; w++)
-			if (strcasestr(t, retry_words[w])) {
-				f->says_retry = 1;
-				break;
-			}
-	} else {
+	if (f->reply_code == 0 && f->status[0] == '\0')
+		f->says_retry = -1;	/* bw_facts_says_retry looks when asked */
+	else
 		f->says_retry = f->reply_code / 100 == 4 || f->status[0] == '4';
-	}
 }

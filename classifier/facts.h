@@ -23,10 +23,22 @@ typedef struct bw_facts {
 
 /* Fills f from text (valid UTF-8, NUL-terminated at text[len]). Never fails. */
 void bw_facts_extract(const char *text, size_t len, bw_facts *f);
+/*
+ * The same, but says_retry may be left -1 (the retry words not looked
+ * for); bw_facts_says_retry() then looks, once, when it is needed.
+ */
+void bw_facts_extract_fast(const char *text, size_t len, bw_facts *f);
+int bw_facts_says_retry(const char *text, size_t len, bw_facts *f);
 
 /* Scanners shared with the segment splitters; each returns 1 when found. */
 int bw_scan_status(const char *text, size_t len, char out[16], size_t *pos);
 int bw_scan_reply(const char *text, size_t len, int *code, size_t *pos);
+
+/*
+ * The first place in hay (n bytes) where needle (m bytes) occurs, ASCII
+ * letters matching either case; NULL when it does not occur.
+ */
+const char *bw_ci_find(const char *hay, size_t n, const char *needle, size_t m);
 
 /*
  * utf8.c: a copy of in (n bytes) that is valid UTF-8 with no NUL bytes:

@@ -459,6 +459,69 @@ oom:
 	return NULL;
 }
 
+static int by_key(const void *a, const void *b)
+{
+	return strcmp(((const bw_code *)a)->key, ((const bw_code *)b)->key);
+}
+
+static int by_id(const void *a, const void *b)
+{
+	return strcmp(((const bw_reason_info *)a)->id, ((const bw_reason_info *)b)->id);
+}
+
+/*
+ * The status, reply and reason tables as sorted arrays, and the common
+ * codes ("5.1.1", 550) as direct indexes: a lookup per call costs a few
+ * loads instead of formatting a key and hashing it.
+ */
+static int build_tables(bw_kb *kb)
+{
+	const char *key;
+	json_t *e;
+	size_t i = 0;
+
+	kb->st_codes = calloc(json_object_size(kb->status) + 1, sizeof *kb->st_codes);
+	kb->rp_codes = calloc(json_object_size(kb->reply) + 1, sizeof *kb->rp_codes);
+	kb->rinfo = calloc(json_object_size(kb->reasons) + 1, sizeof *kb->rinfo);
+	if (!kb->st_codes || !kb->rp_codes || !kb->rinfo)
+		return -1;
+	json_object_foreach(kb->status, key, e)
+		kb->st_codes[kb->n_st++] = (bw_code){key, e,
+			json_string_value(json_object_get(e, "reason"))};
+	json_object_foreach(kb->reply, key, e)
+		kb->rp_codes[kb->n_rp++] = (bw_code){key, e,
+			json_string_value(json_object_get(e, "reason"))};
+	json_object_foreach(kb->reasons, key, e) {
+		const json_t *t = json_object_get(e, "temporary");
+		kb->rinfo[i++] = (bw_reason_info){key, e,
+			json_string_value(json_object_get(e, "action_by")),
+			json_is_boolean(t) ? json_is_true(t) : -1,
+			json_is_true(json_object_get(e, "hard_bounce"))};
+	}
+	kb->n_rinfo = i;
+	qsort(kb->st_codes, kb->n_st, sizeof *kb->st_codes, by_key);
+	qsort(kb->rp_codes, kb->n_rp, sizeof *kb->rp_codes, by_key);
+	qsort(kb->rinfo, kb->n_rinfo, sizeof *kb->rinfo, by_id);
+	for (i = 0; i < kb->n_st; i++) {
+		const char *k = kb->st_codes[i].key;
+		if (strlen(k) == 5 && k[0] == 'X' && k[1] == '.' && k[2] >= '0' && k[2] <= '9' &&
+		    k[3] == '.' && k[4] >= '0' && k[4] <= '9')
+			kb->st_fast[k[2] - '0'][k[4] - '0'] = &kb->st_codes[i];
+	}
+	for (i = 0; i < kb->n_rp; i++) {
+		const char *k = kb->rp_codes[i].key;
+		char want[16];
+		if (k[0] >= '0' && k[0] <= '9' && strlen(k) <= 3) {
+			int v = atoi(k);
+			/* only the key "%d" would print: "550", not "0550" */
+			snprintf(want, sizeof want, "%d", v);
+			if (strcmp(want, k) == 0)
+				kb->rp_fast[v] = &kb->rp_codes[i];
+		}
+	}
+	return 0;
+}
+
 bw_kb *bw_kb_load(const char *dir, const char *override, bw_error *err)
 {
 	static const char *const special[] = {"reasons.json", "status-codes.json",
@@ -551,6 +614,10 @@ bw_kb *bw_kb_load(const char *dir, const char *override, bw_error *err)
 	/* Bounded work per call: no pattern may take long on hostile input. */
 	pcre2_set_match_limit(kb->mctx, 200000);
 	pcre2_set_depth_limit(kb->mctx, 2000);
+	if (build_tables(kb) < 0) {
+		kb_fail(err, dir, 0, "out of memory");
+		goto fail;
+	}
 	if (bw_matcher_build(kb, err) < 0)
 		goto fail;
 	snprintf(kb->version, sizeof kb->version, "%s+rules.%08llx", BW_VERSION,
@@ -585,6 +652,9 @@ void bw_kb_free(bw_kb *kb)
 		free(kb->rules[i].pat_src);
 	}
 	free(kb->rules);
+	free(kb->st_codes);
+	free(kb->rp_codes);
+	free(kb->rinfo);
 	pcre2_match_context_free(kb->mctx);
 	json_decref(kb->reasons);
 	json_decref(kb->blocklists);
@@ -610,21 +680,63 @@ const json_t *bw_kb_blocklist(const bw_kb *kb, const char *id)
 	return id ? json_object_get(kb->bl_index, id) : NULL;
 }
 
-/* Exposed for explain.c: the status and reply tables. */
-const json_t *bw_kb_status_entry(const bw_kb *kb, const char *status)
+static const bw_code *code_find(const bw_code *v, size_t n, const char *key)
 {
-	char key[16];
+	size_t lo = 0, hi = n;
 
-	if (status == NULL || status[0] == '\0' || strlen(status) > 12)
-		return NULL;
-	snprintf(key, sizeof key, "X%s", status + 1);
-	return json_object_get(kb->status, key);
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(key, v[mid].key);
+		if (c == 0)
+			return &v[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
 }
 
-const json_t *bw_kb_reply_entry(const bw_kb *kb, int reply)
+const bw_code *bw_kb_status_code(const bw_kb *kb, const char *status)
+{
+	char key[16];
+	size_t l;
+
+	if (status == NULL || status[0] == '\0' || (l = strlen(status)) > 12)
+		return NULL;
+	if (l == 5 && status[1] == '.' && status[2] >= '0' && status[2] <= '9' &&
+	    status[3] == '.' && status[4] >= '0' && status[4] <= '9')
+		return kb->st_fast[status[2] - '0'][status[4] - '0'];
+	key[0] = 'X';
+	memcpy(key + 1, status + 1, l);	/* with the NUL */
+	return code_find(kb->st_codes, kb->n_st, key);
+}
+
+const bw_code *bw_kb_reply_code(const bw_kb *kb, int reply)
 {
 	char key[16];
 
+	if (reply >= 0 && reply < 1000)
+		return kb->rp_fast[reply];
 	snprintf(key, sizeof key, "%d", reply);
-	return json_object_get(kb->reply, key);
+	return code_find(kb->rp_codes, kb->n_rp, key);
+}
+
+const bw_reason_info *bw_kb_reason_info(const bw_kb *kb, const char *reason)
+{
+	size_t lo = 0, hi = kb->n_rinfo;
+
+	if (reason == NULL)
+		return NULL;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(reason, kb->rinfo[mid].id);
+		if (c == 0)
+			return &kb->rinfo[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
 }

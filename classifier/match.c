@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,19 +65,88 @@ static void scratch_key_make(void)
  */
 #define MIN_LITERAL 3
 
+/* Ids in the index: pattern << 3 | set (BW_LIT_SETS is 8), or command.c's with this bit. */
+#define CMD_ID 0x80000000u
+#define LIT_PAT_MAX (CMD_ID >> 3)
+_Static_assert(BW_LIT_SETS <= 8, "a literal set's number must fit in 3 bits");
+
+/*
+ * What PCRE2 knows of where a pattern's matches start, to skip a pattern
+ * without a literal before calling PCRE2 at all: the bytes a match can
+ * start with (PCRE2's own start-of-match table), whether it is anchored at
+ * the start of the text, and its shortest match in characters.
+ */
+typedef struct bw_start {
+	const uint8_t *first;	/* 256-bit table, or NULL: any byte */
+	unsigned minlen;	/* characters, so at most as many bytes */
+	int anchored;
+	int high;		/* first holds no ASCII byte: an ASCII text cannot match */
+} bw_start;
+
+static void start_info(const pcre2_code *code, bw_start *st)
+{
+	uint32_t opts = 0, minlen = 0;
+	const uint8_t *first = NULL;
+
+	memset(st, 0, sizeof *st);
+	if (pcre2_pattern_info(code, PCRE2_INFO_FIRSTBITMAP, &first) == 0)
+		st->first = first;
+	if (pcre2_pattern_info(code, PCRE2_INFO_MINLENGTH, &minlen) == 0)
+		st->minlen = minlen;
+	if (pcre2_pattern_info(code, PCRE2_INFO_ALLOPTIONS, &opts) == 0)
+		st->anchored = (opts & PCRE2_ANCHORED) != 0;
+	if (st->first) {
+		st->high = 1;
+		for (unsigned b = 0; b < 128 / 8; b++)
+			st->high &= st->first[b] == 0;
+	}
+}
+
+/* Can the pattern match in text at all, as far as its start tells? */
+static int may_start(const bw_start *st, const unsigned char *text, size_t len, int ascii)
+{
+	if (len < st->minlen)
+		return 0;
+	if (st->first == NULL)
+		return 1;
+	if (st->high && ascii)
+		return 0;
+	if (st->anchored && (len == 0 || !(st->first[text[0] >> 3] & (1u << (text[0] & 7)))))
+		return 0;
+	return 1;
+}
+
+/* Is the text all ASCII? Eight bytes at a time. */
+static int all_ascii(const char *text, size_t len)
+{
+	uint64_t acc = 0, w;
+	size_t i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&w, text + i, 8);
+		acc |= w;
+	}
+	for (; i < len; i++)
+		acc |= (unsigned char)text[i];
+	return (acc & 0x8080808080808080ULL) == 0;
+}
+
 typedef struct doc_count {
 	unsigned *freq;		/* set -> texts it occurred in */
 	unsigned *seen;		/* set -> last text it was counted for, plus one */
 	unsigned doc;
 } doc_count;
 
-static void count_hit(unsigned id, size_t start, void *p)
+static void count_hit(const unsigned *ids, size_t n, size_t start, void *p)
 {
 	doc_count *c = p;
 
-	if (c->seen[id] != c->doc) {
-		c->seen[id] = c->doc;
-		c->freq[id]++;
+	for (size_t i = 0; i < n; i++) {
+		unsigned id = ids[i];
+		if (c->seen[id] != c->doc) {
+			c->seen[id] = c->doc;
+			c->freq[id]++;
+		}
 	}
 }
 
@@ -164,9 +234,35 @@ out:
 	return rc;
 }
 
+/* The rules' examples, the sample of bounce texts the index is tuned for. */
+static int collect_examples(const bw_kb *kb, const char ***ex, size_t **exlen, size_t *nex)
+{
+	size_t n = 0, j;
+	json_t *e;
+
+	for (size_t i = 0; i < kb->nrules; i++)
+		n += json_array_size(kb->rules[i].examples);
+	*ex = calloc(n + 1, sizeof **ex);
+	*exlen = calloc(n + 1, sizeof **exlen);
+	*nex = 0;
+	if (*ex == NULL || *exlen == NULL)
+		return -1;
+	for (size_t i = 0; i < kb->nrules; i++) {
+		json_array_foreach(kb->rules[i].examples, j, e) {
+			if (json_is_string(e)) {
+				(*ex)[*nex] = json_string_value(e);
+				(*exlen)[(*nex)++] = json_string_length(e);
+			}
+		}
+	}
+	return 0;
+}
+
 int bw_matcher_build(bw_kb *kb, bw_error *err)
 {
-	size_t npat = 0, nlit = 0, ngroup = 0, k = 0, cap;
+	const char **ex = NULL;
+	size_t *exlen = NULL, nex = 0;
+	size_t npat = 0, nlit = 0, k = 0, cap;
 	const char **lits = NULL;
 	size_t *lens = NULL;
 	unsigned *ids = NULL;
@@ -180,15 +276,22 @@ int bw_matcher_build(bw_kb *kb, bw_error *err)
 	kb->pat_rule = calloc(npat + 1, sizeof *kb->pat_rule);
 	kb->pat_code = calloc(npat + 1, sizeof *kb->pat_code);
 	kb->pat_always = calloc(npat + 1, 1);
+	kb->pat_jit = calloc(npat + 1, 1);
+	kb->pat_prio = calloc(npat + 1, sizeof *kb->pat_prio);
 	kb->pat_need = calloc(npat + 1, 1);
 	sets = calloc(npat + 1, sizeof *sets);
 	nsets = calloc(npat + 1, sizeof *nsets);
-	if (!kb->pat_rule || !kb->pat_code || !kb->pat_always || !kb->pat_need || !sets || !nsets)
+	if (!kb->pat_rule || !kb->pat_code || !kb->pat_always || !kb->pat_jit || !kb->pat_need ||
+	    !kb->pat_prio || !sets || !nsets)
 		goto oom;
 	for (size_t i = 0; i < kb->nrules; i++) {
 		for (size_t j = 0; j < kb->rules[i].npats; j++, k++) {
 			kb->pat_rule[k] = (unsigned)i;
 			kb->pat_code[k] = kb->rules[i].pats[j];
+			kb->pat_prio[k] = kb->rules[i].priority;
+			size_t jitsize = 0;
+			kb->pat_jit[k] = pcre2_pattern_info(kb->pat_code[k], PCRE2_INFO_JITSIZE,
+							    &jitsize) == 0 && jitsize > 0;
 			nsets[k] = bw_literal_sets(kb->rules[i].pat_src[j], MIN_LITERAL, sets[k]);
 		}
 	}
@@ -197,41 +300,49 @@ int bw_matcher_build(bw_kb *kb, bw_error *err)
 	kb->always_list = calloc(npat + 1, sizeof *kb->always_list);
 	if (kb->always_list == NULL)
 		goto oom;
+	kb->always_start = calloc(npat + 1, sizeof *kb->always_start);
+	if (kb->always_start == NULL)
+		goto oom;
 	for (k = 0; k < npat; k++) {
 		if (nsets[k] == 0) {
 			kb->pat_always[k] = 1;
+			start_info(kb->pat_code[k], &kb->always_start[kb->nalways]);
 			kb->always_list[kb->nalways++] = (unsigned)k;
 		}
 		kb->pat_need[k] = (unsigned char)((1u << nsets[k]) - 1);
-		ngroup += nsets[k];
 		for (size_t x = 0; x < nsets[k]; x++)
 			nlit += sets[k][x].n;
 	}
-	kb->ngroup = ngroup;
-	kb->grp_pat = calloc(ngroup + 1, sizeof *kb->grp_pat);
-	kb->grp_bit = calloc(ngroup + 1, 1);
-	cap = nlit + 1;
+	cap = nlit + BW_COMMAND_STRINGS + 1;
 	lits = calloc(cap, sizeof *lits);
 	lens = calloc(cap, sizeof *lens);
 	ids = calloc(cap, sizeof *ids);
-	if (!lits || !lens || !ids || !kb->grp_pat || !kb->grp_bit)
+	if (!lits || !lens || !ids || npat > LIT_PAT_MAX)
 		goto oom;
 	nlit = 0;
-	size_t g = 0;
+	/* a literal's id says whose it is: pattern << 3 | which of its sets */
 	for (k = 0; k < npat; k++) {
-		for (size_t x = 0; x < nsets[k]; x++, g++) {
-			kb->grp_pat[g] = (unsigned)k;
-			kb->grp_bit[g] = (unsigned char)(1u << x);
+		for (size_t x = 0; x < nsets[k]; x++) {
 			for (size_t y = 0; y < sets[k][x].n; y++) {
 				lits[nlit] = sets[k][x].s[y];
 				lens[nlit] = strlen(sets[k][x].s[y]);
-				ids[nlit] = (unsigned)g;
+				ids[nlit] = (unsigned)(k << 3 | x);
 				nlit++;
 			}
 		}
 	}
-	if (nlit > 0 && (kb->pf = bw_prefilter_new(lits, lens, ids, nlit)) == NULL)
+	/* the strings command.c looks for: one pass finds both */
+	size_t ncmd = bw_command_strings(lits + nlit, ids + nlit, BW_COMMAND_STRINGS);
+	for (size_t i = nlit; i < nlit + ncmd; i++) {
+		lens[i] = strlen(lits[i]);
+		ids[i] |= CMD_ID;
+	}
+	nlit += ncmd;
+	if (collect_examples(kb, &ex, &exlen, &nex) < 0 ||
+	    (kb->pf = bw_prefilter_new_tuned(lits, lens, ids, nlit, ex, exlen, nex)) == NULL)
 		goto oom;
+	free(ex);
+	free(exlen);
 	free(lits);
 	free(lens);
 	free(ids);
@@ -241,6 +352,8 @@ int bw_matcher_build(bw_kb *kb, bw_error *err)
 oom:
 	if (err)
 		snprintf(err->text, sizeof err->text, "rules: out of memory");
+	free(ex);
+	free(exlen);
 	free(lits);
 	free(lens);
 	free(ids);
@@ -256,10 +369,11 @@ void bw_matcher_free(bw_kb *kb)
 	free(kb->pat_rule);
 	free(kb->pat_code);
 	free(kb->pat_always);
+	free(kb->pat_jit);
+	free(kb->pat_prio);
 	free(kb->always_list);
+	free(kb->always_start);
 	free(kb->pat_need);
-	free(kb->grp_pat);
-	free(kb->grp_bit);
 }
 
 bw_scratch *bw_scratch_get(const bw_kb *kb)
@@ -302,24 +416,38 @@ bw_scratch *bw_scratch_get(const bw_kb *kb)
 typedef struct scan_ctx {
 	const bw_kb *kb;
 	bw_scratch *s;
+	bw_command_found *cmd;	/* NULL: the command is not wanted */
 } scan_ctx;
 
-static void on_hit(unsigned id, size_t start, void *p)
+static void on_hit(const unsigned *ids, size_t n, size_t start, void *p)
 {
 	scan_ctx *c = p;
 	bw_scratch *s = c->s;
-	unsigned pi = c->kb->grp_pat[id];
-	unsigned char h = s->hit[pi];
+	const unsigned char *need = c->kb->pat_need;
+	unsigned char *hit = s->hit;
+	unsigned *touched = s->touched, *cand = s->cand;
+	size_t nt = s->ntouched, nc = s->ncand;
 
-	if (h == 0)
-		s->touched[s->ntouched++] = pi;
-	h |= c->kb->grp_bit[id];
-	/* a candidate once every literal set of the pattern has occurred */
-	if ((h & 0x7f) == c->kb->pat_need[pi] && !(h & 0x80)) {
-		h |= 0x80;
-		s->cand[s->ncand++] = pi;
+	for (size_t i = 0; i < n; i++) {
+		unsigned id = ids[i];
+		if (id & CMD_ID) {
+			if (c->cmd)
+				bw_command_found_hit(c->cmd, id & ~CMD_ID, start);
+			continue;
+		}
+		/* without branches: which pattern comes next is anybody's guess */
+		unsigned pi = id >> 3, h = hit[pi];
+		touched[nt] = pi;
+		nt += h == 0;
+		h |= 1u << (id & 7);
+		/* a candidate once every literal set of the pattern has occurred */
+		unsigned fresh = ((h & 0x7f) == need[pi]) & ~(h >> 7) & 1u;
+		cand[nc] = pi;
+		nc += fresh;
+		hit[pi] = (unsigned char)(h | fresh << 7);
 	}
-	s->hit[pi] = h;
+	s->ntouched = nt;
+	s->ncand = nc;
 }
 
 /* Does the rule's "when" allow these codes? Unknown codes never rule out. */
@@ -369,8 +497,13 @@ static void try_pattern(const bw_kb *kb, bw_scratch *s, size_t pi, const char *t
 	/* a weaker rule cannot win: skip its regex */
 	if (best->rule && r->priority < best->rule->priority)
 		return;
-	rc = pcre2_match(kb->pat_code[pi], (PCRE2_SPTR)text, len, 0, PCRE2_NO_UTF_CHECK, s->md,
-			 kb->mctx);
+	/* the JIT entry skips pcre2_match's checks (the text is valid UTF-8) */
+	if (kb->pat_jit[pi])
+		rc = pcre2_jit_match(kb->pat_code[pi], (PCRE2_SPTR)text, len, 0, 0, s->md,
+				     kb->mctx);
+	else
+		rc = pcre2_match(kb->pat_code[pi], (PCRE2_SPTR)text, len, 0, PCRE2_NO_UTF_CHECK,
+				 s->md, kb->mctx);
 	if (rc >= 0) {
 		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(s->md);
 		bw_match m = {r, ov[0], ov[1] < ov[0] ? ov[0] : ov[1]};
@@ -379,10 +512,10 @@ static void try_pattern(const bw_kb *kb, bw_scratch *s, size_t pi, const char *t
 	}
 }
 
-int bw_match_best(const bw_kb *kb, bw_scratch *s, const char *text, size_t len, int reply,
-		  const char *status, bw_match *out)
+static int match_best(const bw_kb *kb, bw_scratch *s, const char *text, size_t len, int reply,
+		      const char *status, bw_match *out, bw_command_found *cmd)
 {
-	scan_ctx c = {kb, s};
+	scan_ctx c = {kb, s, cmd};
 	bw_match best = {0};
 
 	s->ncand = s->ntouched = 0;
@@ -390,18 +523,56 @@ int bw_match_best(const bw_kb *kb, bw_scratch *s, const char *text, size_t len, 
 		bw_prefilter_scan(kb->pf, text, len, on_hit, &c);
 	for (size_t i = 0; i < s->ntouched; i++)
 		s->hit[s->touched[i]] = 0;
+	/*
+	 * Strongest rules first: once one matches, the weaker candidates are
+	 * skipped without running their regex (the winner is the same in any
+	 * order: better() is a total order).
+	 */
+	for (size_t i = 1; i < s->ncand; i++) {
+		unsigned pi = s->cand[i];
+		int pr = kb->pat_prio[pi];
+		size_t j = i;
+		while (j > 0 && kb->pat_prio[s->cand[j - 1]] < pr) {
+			s->cand[j] = s->cand[j - 1];
+			j--;
+		}
+		s->cand[j] = pi;
+	}
 	for (size_t i = 0; i < s->ncand; i++) {
 		unsigned pi = s->cand[i];
 		if (when_ok(&kb->rules[kb->pat_rule[pi]], reply, status))
 			try_pattern(kb, s, pi, text, len, &best);
 	}
+	int ascii = -1;	/* not looked yet */
 	for (size_t i = 0; i < kb->nalways; i++) {
 		unsigned pi = kb->always_list[i];
-		if (when_ok(&kb->rules[kb->pat_rule[pi]], reply, status))
+		const bw_start *st = &kb->always_start[i];
+		if (st->high && ascii < 0)
+			ascii = all_ascii(text, len);
+		if (may_start(st, (const unsigned char *)text, len, ascii == 1) &&
+		    when_ok(&kb->rules[kb->pat_rule[pi]], reply, status))
 			try_pattern(kb, s, pi, text, len, &best);
 	}
 	if (best.rule == NULL)
 		return 0;
 	*out = best;
 	return 1;
+}
+
+int bw_match_best(const bw_kb *kb, bw_scratch *s, const char *text, size_t len, int reply,
+		  const char *status, bw_match *out)
+{
+	return match_best(kb, s, text, len, reply, status, out, NULL);
+}
+
+int bw_match_best_cmd(const bw_kb *kb, bw_scratch *s, const char *text, size_t len, int reply,
+		      const char *status, bw_match *out, const char **command)
+{
+	bw_command_found f;
+	int rc;
+
+	bw_command_found_init(&f, text, len);
+	rc = match_best(kb, s, text, len, reply, status, out, &f);
+	*command = bw_command_found_end(&f);
+	return rc;
 }

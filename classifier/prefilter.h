@@ -21,14 +21,25 @@ typedef struct bw_prefilter bw_prefilter;
  */
 bw_prefilter *bw_prefilter_new(const char *const *strs, const size_t *lens,
 			       const unsigned *ids, size_t n);
+/*
+ * bw_prefilter_new_tuned - the same, tuned for texts like the nsamples
+ * samples (samples[i], slens[i] bytes): each string is looked up by its
+ * part that is rarest in them. Only the speed depends on the samples.
+ */
+bw_prefilter *bw_prefilter_new_tuned(const char *const *strs, const size_t *lens,
+				     const unsigned *ids, size_t n,
+				     const char *const *samples, const size_t *slens,
+				     size_t nsamples);
 void bw_prefilter_free(bw_prefilter *pf);
 
 /*
- * bw_prefilter_scan - calls hit(id, start, ctx) for each occurrence of an
- * indexed string in text (ASCII letters match either case), start being its
- * byte offset. An id may be reported more than once, in no set order.
+ * bw_prefilter_scan - for each occurrence of an indexed string in text
+ * (ASCII letters match either case), calls hit(ids, n, start, ctx) with the
+ * n ids it was indexed under (equal strings are indexed once) and start its
+ * byte offset. A string may be reported more than once, in no set order.
  */
 void bw_prefilter_scan(const bw_prefilter *pf, const char *text, size_t len,
-		       void (*hit)(unsigned id, size_t start, void *ctx), void *ctx);
+		       void (*hit)(const unsigned *ids, size_t n, size_t start, void *ctx),
+		       void *ctx);
 
 #endif

@@ -26,6 +26,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "facts.h"
 #include "segment.h"
 
 #define MAX_SEGS 512		/* recipients taken from one text */
@@ -49,22 +50,7 @@ typedef struct anchor {
 
 static int ci_has(const char *s, size_t n, const char *needle)
 {
-	size_t m = strlen(needle);
-	unsigned char lo, up;
-
-	if (m == 0)
-		return 1;
-	if (m > n)
-		return 0;
-	lo = (unsigned char)tolower((unsigned char)needle[0]);
-	up = (unsigned char)toupper((unsigned char)needle[0]);
-	for (size_t i = 0; i + m <= n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if ((c == lo || c == up) && strncasecmp(s + i + 1, needle + 1, m - 1) == 0)
-			return 1;
-	}
-	return 0;
+	return bw_ci_find(s, n, needle, strlen(needle)) != NULL;
 }
 
 static int ci_starts(const char *s, size_t n, const char *prefix)

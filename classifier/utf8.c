@@ -6,6 +6,7 @@
  * U+FFFD, so the matchers can run in UTF mode without checks and nothing
  * raw is ever echoed back.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,6 +43,24 @@ static size_t seq_len(const unsigned char *p, size_t left)
 	return 0;
 }
 
+/* How many bytes from p on are ASCII other than NUL? Eight at a time. */
+static size_t ascii_run(const unsigned char *p, size_t n)
+{
+	size_t i = 0;
+
+	while (i + 8 <= n) {
+		uint64_t w;
+		memcpy(&w, p + i, 8);
+		if ((w & 0x8080808080808080ULL) ||
+		    ((w - 0x0101010101010101ULL) & ~w & 0x8080808080808080ULL))
+			break;
+		i += 8;
+	}
+	while (i < n && p[i] >= 0x01 && p[i] < 0x80)
+		i++;
+	return i;
+}
+
 char *bw_utf8_clean(const char *in, size_t n, size_t *outlen, int *changed)
 {
 	const unsigned char *p = (const unsigned char *)in;
@@ -49,6 +68,9 @@ char *bw_utf8_clean(const char *in, size_t n, size_t *outlen, int *changed)
 	char *out;
 
 	while (i < n) {
+		i += ascii_run(p + i, n - i);
+		if (i >= n)
+			break;
 		size_t l = seq_len(p + i, n - i);
 		if (l == 0) {
 			bad++;
@@ -90,6 +112,9 @@ int bw_utf8_valid(const char *in, size_t n)
 	size_t i = 0;
 
 	while (i < n) {
+		i += ascii_run(p + i, n - i);
+		if (i >= n)
+			break;
 		if (p[i] >= 0x01 && p[i] < 0x80) {
 			i++;
 			continue;
