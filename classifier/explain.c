@@ -343,12 +343,13 @@ int bw_classify(const bw_kb *kb, const char *text, size_t len, bw_verdict *out)
 	memset(out, 0, sizeof *out);
 	if (sc == NULL)
 		return -1;
-	if (!bw_utf8_valid(text, len)) {
+	if (!bw_utf8_valid(text, len) || memchr(text, 0xE2, len) || memchr(text, 0xC2, len) ||
+	    memchr(text, 0xCA, len)) {
 		size_t cl;
 		if ((clean = bw_utf8_clean(text, len, &cl, NULL)) == NULL)
 			return -1;
+		len = bw_text_fold(clean, cl);
 		text = clean;
-		len = cl;
 	}
 	seg.text = (char *)text;
 	seg.len = len;
@@ -496,6 +497,7 @@ json_t *bw_explain(const bw_kb *kb, const char *data, size_t len, const bw_optio
 		goto oom;
 	if ((clean = bw_utf8_clean(data, n, &clen, &changed)) == NULL)
 		goto oom;
+	clen = bw_text_fold(clean, clen);
 
 	/* webhook.c (contract work): a provider's JSON bounce notification */
 	if (!opt->single && bw_webhook_parse(clean, clen, &in) > 0) {

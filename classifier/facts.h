@@ -47,6 +47,9 @@ const char *bw_ci_find(const char *hay, size_t n, const char *needle, size_t m);
  * replaced. NULL on ENOMEM.
  */
 char *bw_utf8_clean(const char *in, size_t n, size_t *outlen, int *changed);
+/* utf8.c: typographic quotes and no-break spaces to plain ones, in place
+ * in s (n bytes, NUL-terminated); returns the new length. */
+size_t bw_text_fold(char *s, size_t n);
 /* utf8.c: is in (n bytes) valid UTF-8 without NUL bytes? */
 int bw_utf8_valid(const char *in, size_t n);
 

@@ -126,3 +126,41 @@ int bw_utf8_valid(const char *in, size_t n)
 	}
 	return 1;
 }
+
+/*
+ * Typographic quotes and the no-break space stand for plain ones in bounce
+ * texts ("wasn\u2019t found", "550\u00a05.1.1" from HTML mail), and the rules
+ * are written with the plain characters: U+2018, U+2019, U+02BC become ',
+ * U+201C, U+201D become ", U+00A0 becomes a space. In place; returns the new
+ * length (never longer).
+ */
+size_t bw_text_fold(char *s, size_t n)
+{
+	size_t i = 0, o = 0;
+
+	if (memchr(s, 0xE2, n) == NULL && memchr(s, 0xC2, n) == NULL &&
+	    memchr(s, 0xCA, n) == NULL)
+		return n;
+	while (i < n) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == 0xE2 && i + 2 < n && (unsigned char)s[i + 1] == 0x80) {
+			unsigned char d = (unsigned char)s[i + 2];
+			if (d == 0x98 || d == 0x99 || d == 0x9C || d == 0x9D) {
+				s[o++] = d <= 0x99 ? '\'' : '"';
+				i += 3;
+				continue;
+			}
+		} else if (c == 0xC2 && i + 1 < n && (unsigned char)s[i + 1] == 0xA0) {
+			s[o++] = ' ';
+			i += 2;
+			continue;
+		} else if (c == 0xCA && i + 1 < n && (unsigned char)s[i + 1] == 0xBC) {
+			s[o++] = '\'';
+			i += 2;
+			continue;
+		}
+		s[o++] = s[i++];
+	}
+	s[o] = '\0';
+	return o;
+}

@@ -252,6 +252,21 @@ static void test_override_replaces_rule(void **state)
 	unlink(path);
 }
 
+/* Typographic quotes and no-break spaces read as the plain ones. */
+static void test_typographic_quotes(void **state)
+{
+	json_t *plain = first("554 delivery error: dd This user doesn't have a yahoo.com account");
+	json_t *curly = first("554\xc2\xa0delivery error: dd This user doesn\xe2\x80\x99t have a "
+			      "yahoo.com account");
+	assert_non_null(plain);
+	assert_non_null(curly);
+	assert_string_equal(str(curly, "reason"), str(plain, "reason"));
+	assert_string_equal(str(json_object_get(curly, "matched"), "rule"),
+			    str(json_object_get(plain, "matched"), "rule"));
+	json_decref(plain);
+	json_decref(curly);
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -312,6 +327,7 @@ int main(void)
 		cmocka_unit_test(test_bad_rule_names_file_and_id),
 		cmocka_unit_test(test_override_replaces_rule),
 		cmocka_unit_test(test_pathological_near_misses),
+		cmocka_unit_test(test_typographic_quotes),
 	};
 	return cmocka_run_group_tests(tests, kb_fixture_load, kb_fixture_unload);
 }
