@@ -256,7 +256,7 @@ static void test_override_replaces_rule(void **state)
 static void test_typographic_quotes(void **state)
 {
 	json_t *plain = first("554 delivery error: dd This user doesn't have a yahoo.com account");
-	json_t *curly = first("554\xc2\xa0delivery error: dd This user doesn\xe2\x80\x99t have a "
+	json_t *curly = first("554\xc2\xa0" "delivery error: dd This user doesn\xe2\x80\x99t have a "
 			      "yahoo.com account");
 	assert_non_null(plain);
 	assert_non_null(curly);
