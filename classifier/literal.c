@@ -20,6 +20,9 @@ typedef struct reader {
 	/* at the top level, every factor is kept here too (bw_literal_sets) */
 	bw_litset *keep;
 	size_t nkeep, min;
+	int top_alt;	/* the pattern is an alternation at its top level */
+	int bad;	/* a construct we do not read (backreference, recursion,
+			 * condition, verb, extended mode): no literals at all */
 } reader;
 
 static size_t strength(const bw_litset *s)
@@ -179,6 +182,11 @@ static void sequence(reader *r, bw_litset *best, int depth)
 					r->p++;
 			} else if (c == 'c' && p[2]) {
 				r->p = p + 3;
+			} else if ((c == 'p' || c == 'P') && p[2]) {
+				r->p = p + 3;	/* a one-letter property: a class */
+			} else if (isdigit((unsigned char)c) || c == 'g' || c == 'k') {
+				r->bad = 1;	/* backreference or octal: not read */
+				r->p = p + 2;
 			} else if (isalnum((unsigned char)c)) {
 				r->p = p + 2;	/* a class or a control: breaks */
 			} else if ((unsigned char)c >= 0x80) {
@@ -193,8 +201,16 @@ static void sequence(reader *r, bw_litset *best, int depth)
 			skip_class(r);
 		} else if (*p == '(') {
 			r->p = p + 1;
+			if (*r->p == '*')
+				r->bad = 1;	/* a verb such as (*UCP) */
 			if (*r->p == '?') {
 				const char *q = r->p + 1;
+				/* recursion, subroutine calls, named backreferences and
+				 * conditions are not read */
+				if ((*q == 'P' && (q[1] == '=' || q[1] == '>')) || *q == '&' || *q == 'R' ||
+				    *q == '(' || isdigit((unsigned char)*q) ||
+				    ((*q == '+' || *q == '-') && isdigit((unsigned char)q[1])))
+					r->bad = 1;
 				if (*q == '#') {
 					const char *e = strchr(q, ')');
 					r->p = e ? e + 1 : q + strlen(q);
@@ -219,9 +235,13 @@ static void sequence(reader *r, bw_litset *best, int depth)
 						e = strchr(q + 1, '\'');
 					r->p = e ? e + 1 : q + strlen(q);
 				} else {
-					/* inline options: (?i) alone, or (?i:...) */
-					while (*q && (isalpha((unsigned char)*q) || *q == '-' || *q == '^'))
+					/* inline options: (?i) alone, or (?i:...); in extended
+					 * mode (x) spaces are not literal: not read */
+					while (*q && (isalpha((unsigned char)*q) || *q == '-' || *q == '^')) {
+						if (*q == 'x')
+							r->bad = 1;
 						q++;
+					}
 					if (*q == ')') {
 						r->p = q + 1;
 						continue;
@@ -305,6 +325,8 @@ static int alternation(reader *r, bw_litset *out, int depth)
 		}
 		if (*r->p != '|')
 			break;
+		if (depth == 0)
+			r->top_alt = 1;
 		r->p++;
 	}
 	if (!all)
@@ -314,13 +336,16 @@ static int alternation(reader *r, bw_litset *out, int depth)
 
 size_t bw_literal_sets(const char *pattern, size_t min, bw_litset out[BW_LIT_SETS])
 {
-	reader r = {pattern, out, 0, min};
+	reader r = {pattern, out, 0, min, 0, 0};
 	bw_litset best;
 
-	if (alternation(&r, &best, 0) < 0 || *r.p != '\0')
+	if (alternation(&r, &best, 0) < 0 || *r.p != '\0' || r.bad)
 		return 0;
-	if (r.nkeep == 0 && strength(&best) >= min) {
-		/* a top-level alternation: its union is the one set */
+	if (r.top_alt || r.nkeep == 0) {
+		/* a top-level alternation: the factors kept belong to single
+		 * branches; only the union of all branches is required */
+		if (strength(&best) < min || best.n == 0)
+			return 0;
 		out[0] = best;
 		return 1;
 	}
@@ -329,10 +354,10 @@ size_t bw_literal_sets(const char *pattern, size_t min, bw_litset out[BW_LIT_SET
 
 size_t bw_literals(const char *pattern, bw_litset *out)
 {
-	reader r = {pattern, NULL, 0, 0};
+	reader r = {pattern, NULL, 0, 0, 0, 0};
 
 	out->n = 0;
-	if (alternation(&r, out, 0) < 0 || *r.p != '\0') {
+	if (alternation(&r, out, 0) < 0 || *r.p != '\0' || r.bad) {
 		out->n = 0;
 		return 0;
 	}

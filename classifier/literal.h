@@ -16,7 +16,7 @@
 
 typedef struct bw_litset {
 	size_t n;
-	char s[BW_LIT_MAX][BW_LIT_LEN + 1];	/* ASCII, NUL-terminated */
+	char s[BW_LIT_MAX][BW_LIT_LEN + 1];	/* ASCII or caseless CJK bytes, NUL-terminated */
 } bw_litset;
 
 /*
