@@ -71,7 +71,7 @@ static void set_err(bw_error *err, const char *file, int line,
 
 /* ---- bw_buf ---------------------------------------------------------- */
 
-int bw_buf_append(bw_buf *b, const char *s, size_t n)
+int bw_buf_reserve(bw_buf *b, size_t n)
 {
 	if (b->cap - b->len <= n || !b->data) {
 		size_t need = b->len + n + 1, cap = b->cap ? b->cap : 256;
@@ -90,6 +90,13 @@ int bw_buf_append(bw_buf *b, const char *s, size_t n)
 		b->data = d;
 		b->cap = cap;
 	}
+	return 0;
+}
+
+int bw_buf_append(bw_buf *b, const char *s, size_t n)
+{
+	if (bw_buf_reserve(b, n) < 0)
+		return -1;
 	if (n)
 		memcpy(b->data + b->len, s, n);
 	b->len += n;

@@ -51,6 +51,9 @@ typedef struct bw_buf {
 
 /* Append n bytes. Returns 0, or -1 when memory runs out (buffer unchanged). */
 int bw_buf_append(bw_buf *b, const char *s, size_t n);
+/* Make room for n more bytes (and a NUL) without changing the contents.
+ * Returns 0, or -1 when memory runs out (buffer unchanged). */
+int bw_buf_reserve(bw_buf *b, size_t n);
 /* Append a NUL-terminated string. Returns 0 or -1 (ENOMEM). */
 int bw_buf_puts(bw_buf *b, const char *s);
 /* Append s HTML-escaped (& < > " ' ` =). Returns 0 or -1 (ENOMEM). */

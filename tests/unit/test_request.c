@@ -90,7 +90,7 @@ static void test_routes(void **state)
 	bw_route_dispatch(&app, &r, &res);
 	assert_int_equal(res.status, 404);
 	assert_string_equal(res.content_type, "application/problem+json");
-	assert_non_null(strstr(res.body.data, "\"status\": 404"));
+	assert_non_null(strstr(res.body.data, "\"status\":404"));
 	bw_response_free(&res);
 
 	r.method = "PUT";
