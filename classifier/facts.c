@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "ascii.h"
 #include "facts.h"
 
 /*
@@ -289,20 +290,6 @@ static const char *const retry_words[] = {
 	"delivery delayed", NULL
 };
 
-static inline unsigned char low(unsigned char c)
-{
-	return (unsigned char)(c + (((unsigned)(c - 'A') < 26u) << 5));
-}
-
-/* ASCII A-Z to a-z in each byte of x; other bytes as they are. */
-static inline uint64_t low8(uint64_t x)
-{
-	const uint64_t ones = 0x0101010101010101ULL, high = ones * 0x80;
-	uint64_t h = x & (ones * 0x7f);
-	uint64_t ge_a = h + ones * (0x80 - 'A');	/* high bit: byte >= 'A' */
-	uint64_t gt_z = h + ones * (0x7f - 'Z');	/* high bit: byte > 'Z' */
-	return x | ((((ge_a ^ gt_z) & ~x & high)) >> 2);
-}
 
 /* Do a and b (n bytes) agree, ignoring ASCII case? */
 static inline int same_ci(const char *a, const char *b, size_t n)
