@@ -283,6 +283,14 @@ static int decide(const bw_kb *kb, bw_scratch *sc, int msg_kind, const bw_segmen
 	    strcmp(command, "DATA") == 0)
 		v->reason = "filtered";
 	/*
+	 * A refusal in reply to MAIL FROM is about the sender's address: "does
+	 * not exist" there means the sender's mailbox or domain, not the
+	 * recipient's.
+	 */
+	if (v->reason && command && strcmp(command, "MAIL") == 0 &&
+	    (strcmp(v->reason, "userunknown") == 0 || strcmp(v->reason, "hostunknown") == 0))
+		v->reason = "rejected";
+	/*
 	 * A final failure (not a delay warning) whose cause is that the
 	 * receiving server could not be reached: the sending queue retried
 	 * the connection until it gave up, so the message expired there.

@@ -267,6 +267,19 @@ static void test_typographic_quotes(void **state)
 	json_decref(curly);
 }
 
+/* "does not exist" in reply to MAIL FROM speaks of the sender's address. */
+static void test_mail_from_refusal_is_the_sender(void **state)
+{
+	json_t *f = first("host mx.example.org[192.0.2.9] said: 553 5.1.0 example.com does not "
+			  "exist (in reply to MAIL FROM command)");
+	assert_string_equal(str(f, "reason"), "rejected");
+	json_decref(f);
+	f = first("host mx.example.org[192.0.2.9] said: 553 5.1.0 example.com does not "
+		  "exist (in reply to RCPT TO command)");
+	assert_string_equal(str(f, "reason"), "hostunknown");
+	json_decref(f);
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -328,6 +341,7 @@ int main(void)
 		cmocka_unit_test(test_override_replaces_rule),
 		cmocka_unit_test(test_pathological_near_misses),
 		cmocka_unit_test(test_typographic_quotes),
+		cmocka_unit_test(test_mail_from_refusal_is_the_sender),
 	};
 	return cmocka_run_group_tests(tests, kb_fixture_load, kb_fixture_unload);
 }
