@@ -4,7 +4,8 @@
 #       renders the project's nginx config into $BUILD/test-run/NAME, starts
 #       bouncewhy-fcgi and nginx on a free loopback port, waits for /healthz;
 #       sets BW_URL (http://127.0.0.1:PORT), BW_RUN, BW_PORT, BW_FCGI_PID.
-#   bw_stack_stop       stops both (also run on exit).
+#   bw_stack_stop       stops both (also run on exit, before the caller's own
+#                       EXIT trap, which bw_stack_start keeps).
 #   bw_free_port        prints a free loopback TCP port.
 #   ok COND_STATUS NAME / is GOT WANT NAME / like GOT REGEX NAME / done_testing
 #       TAP output.
@@ -49,6 +50,19 @@ bw_free_port() {
 
 BW_FCGI_PID=""
 BW_NGINX_PID=""
+
+# Stops the stack on exit without replacing the caller's own EXIT trap:
+# the stop runs first, then whatever the caller had set.
+_bw_trap_stop() {
+	local prev
+	prev=$(trap -p EXIT | sed -e "s/^trap -- '//" -e "s/' EXIT\$//")
+	case $prev in
+	*bw_stack_stop*) ;;
+	"") trap bw_stack_stop EXIT ;;
+	*) trap "bw_stack_stop; $prev" EXIT ;;
+	esac
+}
+
 bw_stack_start() {
 	local name=$1
 	shift
@@ -78,7 +92,7 @@ bw_stack_start() {
 		BW_URL="http://127.0.0.1:$BW_PORT"
 		for _ in $(seq 1 100); do
 			if curl -fsS -o /dev/null "$BW_URL/healthz" 2>/dev/null; then
-				trap bw_stack_stop EXIT
+				_bw_trap_stop
 				return 0
 			fi
 			kill -0 "$BW_NGINX_PID" 2>/dev/null || break

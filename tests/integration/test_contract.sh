@@ -84,7 +84,6 @@ bw_stack_start contract --override "$tmp/local.json" --max-body 100000 --max-bat
 	--resolver 127.0.0.1:9 --dns-timeout 300 ||
 	{ echo "not ok - stack starts"; exit 1; }
 ok 0 "nginx and bouncewhy-fcgi start (override file, --max-body 100000, --max-batch 5)"
-trap 'bw_stack_stop; rm -rf "$tmp"' EXIT
 
 n=0
 # req METHOD PATH [curl args...]: calls, records; sets code, ctype, body, file.

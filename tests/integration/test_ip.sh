@@ -182,7 +182,6 @@ get() { # NAME PATH -> $state/NAME.json, status in $code
 }
 if bw_stack_start ip --rules "$state/rules" --resolver "$DNS" --dns-timeout 1000 \
 		--allow-private; then
-	trap cleanup EXIT
 	get h1 /api/v1/ip/192.0.2.10
 	is "$code" 200 "HTTP: GET /api/v1/ip/192.0.2.10 is 200"
 	check "HTTP: listed on zen, barracuda, spamcop; silent zone timed out; not cached" h1 '
@@ -214,7 +213,6 @@ else
 	ok 1 "HTTP: the stack starts (allow-private)"
 fi
 if bw_stack_start ip-public --rules "$state/rules" --resolver "$DNS" --dns-timeout 1000; then
-	trap cleanup EXIT
 	get h6 /api/v1/ip/192.0.2.10
 	is "$code" 422 "HTTP: a documentation address is 422 without --allow-private"
 	check "HTTP: 422 says why" h6 '/not a public address/.test(r.detail)'
