@@ -71,7 +71,7 @@ static double now_ms(void)
 }
 
 /* One line per request, written with one write() so threads do not interleave. */
-static void log_request(const bw_request *req, const bw_response *res, double ms, int st_read)
+static void log_request(const bw_request *req, const bw_response *res, double ms)
 {
 	char line[600], path[200];
 	size_t n = 0;
@@ -91,7 +91,6 @@ static void log_request(const bw_request *req, const bw_response *res, double ms
 		n = sizeof line;
 	ssize_t w = write(2, line, n);
 	(void)w;
-	(void)st_read;
 }
 
 static void handle(const bw_app *app, FCGX_Request *f)
@@ -112,7 +111,7 @@ static void handle(const bw_app *app, FCGX_Request *f)
 	}
 	bw_response_send(&res, f, req.method ? req.method : "GET");
 	double ms = now_ms() - t0;
-	log_request(&req, &res, ms, st);
+	log_request(&req, &res, ms);
 	bw_metrics_observe(app->metrics, res.route, res.status, ms);
 	bw_request_free(&req);
 	bw_response_free(&res);
