@@ -192,6 +192,14 @@ static int expiry_cause(const bw_kb *kb, bw_scratch *sc, const char *text, size_
 	return 0;
 }
 
+/* "X.Y.0": a status code whose detail is "other or undefined" */
+static int status_is_vague(const char *st)
+{
+	size_t n = strlen(st);
+
+	return n >= 5 && st[n - 1] == '0' && st[n - 2] == '.';
+}
+
 /*
  * Decides one segment: 1 with *v filled, 0 when the text holds no bounce,
  * -1 on error. f must hold the facts of the segment's text.
@@ -208,6 +216,14 @@ static int decide(const bw_kb *kb, bw_scratch *sc, int msg_kind, const bw_segmen
 	memset(v, 0, sizeof *v);
 	v->source = "none";
 	v->status = seg->status && *seg->status ? seg->status : f->status;
+	/*
+	 * A report's Status of "other" (X.0.0, X.1.0: the reporting MTA's own
+	 * summary) gives way to the more precise code of the same class that
+	 * the receiving server wrote in the diagnostic text.
+	 */
+	if (v->status != f->status && status_is_vague(v->status) && f->status[0] == v->status[0] &&
+	    !status_is_vague(f->status))
+		v->status = f->status;
 	v->reply = seg->reply_code ? seg->reply_code : f->reply_code;
 	structured = msg_kind != BW_MSG_TEXT || seg->recipient != NULL || seg->kind != BW_SEG_FAILED;
 	/* the SMTP command the failure answered (command.c), found with the rules below */

@@ -125,7 +125,14 @@ function runChunk(chunk) {
 		if (!line) continue;
 		let o;
 		try { o = JSON.parse(line); } catch (e) { continue; }
-		if (o.file) got.set(path.relative(opt.corpus, o.file), o);
+		if (!o.file) continue;
+		/* an mbox gives one line per message: a file's findings are all of them */
+		const rel = path.relative(opt.corpus, o.file);
+		const prev = got.get(rel);
+		if (prev && Array.isArray(prev.findings) && Array.isArray(o.findings))
+			prev.findings.push(...o.findings);
+		else
+			got.set(rel, o);
 	}
 	const broken = r.error || r.signal || (r.status !== 0 && r.status !== 1);
 	return { got, broken, r };
