@@ -69,6 +69,44 @@ static void test_unknown_user_after_data(void **state)
 	expect("550 5.1.1 Unknown user a@example.com", "userunknown", NULL);
 }
 
+/* The status of the first finding of a one-recipient report. */
+static void expect_mail_status(const char *status, const char *diag, const char *want)
+{
+	char buf[4096];
+
+	snprintf(buf, sizeof buf,
+		 "Return-Path: <>\nFrom: MAILER-DAEMON@mx.example.net\nTo: s@example.org\n"
+		 "Subject: Undelivered Mail\nMIME-Version: 1.0\n"
+		 "Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n"
+		 "--B\nContent-Type: text/plain\n\nYour message could not be delivered.\n\n"
+		 "--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.net\n\n"
+		 "Final-Recipient: rfc822; a@example.com\nAction: failed\nStatus: %s\n"
+		 "Diagnostic-Code: smtp; %s\n\n--B--\n", status, diag);
+	bw_options o = {0};
+	json_t *res = bw_explain(kb, buf, strlen(buf), &o, NULL);
+	json_t *f = json_array_get(json_object_get(res, "findings"), 0);
+
+	assert_non_null(f);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(f, "smtp"), "status")),
+			    want);
+	json_decref(res);
+}
+
+static void test_vague_status_yields(void **state)
+{
+	(void)state;
+	/* the report's "other" status gives way to the server's precise one */
+	expect_mail_status("5.0.0", "550 5.2.2 <a@example.com>... Mailbox Full", "5.2.2");
+	expect_mail_status("5.0.0 (Remote SMTP server has rejected address)",
+			   "550 5.7.1 550 User Unknown: a@example.com", "5.7.1");
+	expect_mail_status("5.1.0", "Unknown address error 5.2.2 <a@example.com>... Mailbox Full",
+			   "5.2.2");
+	/* a precise report status with nothing more precise in the text stays */
+	expect_mail_status("5.1.1", "550 User unknown", "5.1.1");
+	/* a code of another class is not taken */
+	expect_mail_status("5.0.0", "421 4.2.2 Mailbox Full", "5.0.0");
+}
+
 static void test_connection_expiry(void **state)
 {
 	(void)state;
@@ -100,6 +138,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_unknown_user_after_data),
+		cmocka_unit_test(test_vague_status_yields),
 		cmocka_unit_test(test_connection_expiry),
 		cmocka_unit_test(test_expiry_names_cause),
 	};
