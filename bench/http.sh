@@ -3,8 +3,9 @@
 #   static   nginx serving a static file the size of an explain answer
 #   healthz  GET /healthz: the nginx -> FastCGI round trip doing no work
 #   explain  POST /api/v1/explain with a typical bounce (a wrk Lua script)
-# then the same two FastCGI routes with nginx keeping its FastCGI
-# connections open (upstream keepalive + fastcgi_keep_conn on).
+# and, with BENCH_KEEPALIVE=1, the same two FastCGI routes with nginx
+# keeping its FastCGI connections open (upstream keepalive +
+# fastcgi_keep_conn on; measured worse, so not the default config).
 #
 # Prints requests/s, p50 and p99 latency, and the ratios against the
 # targets (healthz >= 35% of static, explain >= 80% of healthz, p99 < 5 ms
@@ -12,7 +13,9 @@
 #
 # Environment: BUILD (default build), BENCH_SECONDS (default 10),
 # BENCH_CONNECTIONS (32), BENCH_THREADS (wrk threads, 2), FCGI_THREADS
-# (bouncewhy-fcgi --threads; default its own, the number of processors).
+# (bouncewhy-fcgi --threads; default its own), BENCH_KEEPALIVE (0).
+# Runs under bash; `sh bench/http.sh` hands itself over to bash.
+if [ -z "${BASH_VERSION:-}" ]; then exec bash "$0" "$@"; fi
 set -u
 here=$(cd "$(dirname "$0")/.." && pwd)
 export BUILD=${BUILD:-build}
@@ -64,14 +67,41 @@ f:close()
 wrk.headers["Content-Type"] = "text/plain"
 LUA
 
-# run NAME URL [wrk args]: sets R_NAME (req/s), P50_NAME, P99_NAME (ms), E_NAME (errors)
+# CPU time (user + system, clock ticks) the processes given have used so far
+ticks() {
+	local p t=0 v
+	for p in "$@"; do
+		v=$(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$p/stat" 2>/dev/null)
+		t=$((t + ${v:-0}))
+	done
+	echo "$t"
+}
+hz=$(getconf CLK_TCK 2>/dev/null || echo 100)
+NGX_MASTER=$BW_NGINX_PID
+
+# run NAME URL [wrk args]: sets R_NAME (req/s); prints req/s, p50 and p99
+# latency, and the CPU time per request of bouncewhy-fcgi and of the nginx
+# workers (less sensitive to a busy machine than req/s is)
 to_ms() { awk '{ v = $1; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v);
 	if (u == "us") v /= 1000; else if (u == "s") v *= 1000; else if (u == "m") v *= 60000;
 	printf "%.2f", v }'; }
 run() {
 	local name=$1 url=$2
 	shift 2
+	local workers f0 n0 reqs
+	workers=$(pgrep -P "$NGX_MASTER" | tr '\n' ' ')
+	f0=$(ticks "$BW_FCGI_PID")
+	# shellcheck disable=SC2086
+	n0=$(ticks $workers)
 	wrk -t"$wthreads" -c"$conns" -d"${secs}s" --latency "$@" "$url" >"$tmp/$name.out" 2>&1
+	local fcpu ncpu
+	reqs=$(awk '/requests in/ { print $1 }' "$tmp/$name.out")
+	# shellcheck disable=SC2086
+	fcpu=$(awk -v a="$f0" -v b="$(ticks "$BW_FCGI_PID")" -v n="${reqs:-0}" -v hz="$hz" \
+		'BEGIN { if (n > 0) printf "%.0f", (b - a) / hz * 1e6 / n; else print "?" }')
+	# shellcheck disable=SC2086
+	ncpu=$(awk -v a="$n0" -v b="$(ticks $workers)" -v n="${reqs:-0}" -v hz="$hz" \
+		'BEGIN { if (n > 0) printf "%.0f", (b - a) / hz * 1e6 / n; else print "?" }')
 	local rps p50 p99 errs non2xx
 	rps=$(awk '/^Requests\/sec:/ { printf "%d", $2 }' "$tmp/$name.out")
 	p50=$(awk '$1 == "50%" { print $2 }' "$tmp/$name.out" | to_ms)
@@ -79,8 +109,8 @@ run() {
 	errs=$(awk '/Socket errors/ { gsub(/,/, ""); print $4 + $6 + $8 + $10 }' "$tmp/$name.out")
 	non2xx=$(awk '/Non-2xx/ { print $NF }' "$tmp/$name.out")
 	printf -v "R_$name" '%s' "${rps:-0}"
-	printf '  %-22s %9s req/s   p50 %7s ms   p99 %7s ms   errors %s, non-2xx %s\n' \
-		"$name" "${rps:-?}" "${p50:-?}" "${p99:-?}" "${errs:-0}" "${non2xx:-0}"
+	printf '  %-18s %6s req/s  p50 %6s ms  p99 %6s ms  cpu/req fcgi %4s us, nginx %4s us  errors %s, non-2xx %s\n' \
+		"$name" "${rps:-?}" "${p50:-?}" "${p99:-?}" "$fcpu" "$ncpu" "${errs:-0}" "${non2xx:-0}"
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b; else print "?" }'; }
 
@@ -93,6 +123,7 @@ echo "  healthz / static:  $(ratio "$R_healthz" "$R_static")  (target >= 35%)"
 echo "  explain / healthz: $(ratio "$R_explain" "$R_healthz")  (target >= 80%)"
 
 # The same FastCGI routes with persistent nginx -> FastCGI connections.
+[ "${BENCH_KEEPALIVE:-0}" = 1 ] || exit 0
 kr="$BW_RUN-keepalive"
 rm -rf "$kr"
 mkdir -p "$kr/tmp"
@@ -106,6 +137,7 @@ sed -e "s|$BW_RUN|$kr|g" -e "s|listen 127.0.0.1:$BW_PORT;|listen 127.0.0.1:$kpor
 sed -i "s|unix:$kr/fcgi.sock|unix:$sock|" "$kr/nginx.conf"
 nginx -p "$kr" -c "$kr/nginx.conf" -g 'daemon off;' 2>"$kr/nginx.log" &
 NGX2=$!
+NGX_MASTER=$NGX2
 for _ in $(seq 1 100); do curl -fs -o /dev/null "http://127.0.0.1:$kport/healthz" && break; sleep 0.05; done
 if grep -q 'keepalive 32' "$kr/nginx.conf" && grep -q 'fastcgi_keep_conn on' "$kr/nginx.conf" &&
 	curl -fs -o /dev/null --max-time 5 "http://127.0.0.1:$kport/healthz"; then

@@ -97,7 +97,7 @@ int bw_form_decode(bw_request *req, const char *s, size_t n);
 void bw_response_init(bw_response *r);
 void bw_response_free(bw_response *r);
 void bw_response_header(bw_response *r, const char *name, const char *value);
-/* Sets status and body to the JSON value (stolen), indented. */
+/* Sets status and body to the JSON value (stolen), compact, one newline after. */
 void bw_response_json(bw_response *r, int status, json_t *v);
 /* An RFC 9457 problem: {"type","title","status","detail"} as application/problem+json. */
 void bw_response_problem(bw_response *r, int status, const char *detail);

@@ -56,25 +56,32 @@ void bw_response_header(bw_response *r, const char *name, const char *value)
 }
 
 /*
- * Answers are compact JSON written in one go into the body buffer
- * (json_dumpb), not token by token: a 4 KiB finding is thousands of tokens.
+ * Answers are compact JSON dumped once, straight into the body buffer
+ * (json_dumpb into a generous reserve; a bigger answer is dumped again into
+ * the size the first pass measured), not token by token through a callback.
  */
+#define BW_JSON_RESERVE 8192
+
 void bw_response_json(bw_response *r, int status, json_t *v)
 {
-	size_t need;
+	size_t need = 0, room;
 
 	r->status = status;
-	snprintf(r->content_type, sizeof r->content_type, "application/json");
+	memcpy(r->content_type, "application/json", sizeof "application/json");
 	bw_buf_reset(&r->body);
-	need = v ? json_dumpb(v, NULL, 0, JSON_COMPACT) : 0;
-	if (need == 0 || bw_buf_reserve(&r->body, need + 2) < 0 ||
-	    json_dumpb(v, r->body.data, need, JSON_COMPACT) != need) {
+	if (v && bw_buf_reserve(&r->body, BW_JSON_RESERVE) == 0) {
+		room = r->body.cap - 2;	/* a newline and a NUL follow */
+		need = json_dumpb(v, r->body.data, room, JSON_COMPACT);
+		if (need > room && (bw_buf_reserve(&r->body, need + 2) < 0 ||
+				    json_dumpb(v, r->body.data, need, JSON_COMPACT) != need))
+			need = 0;
+	}
+	if (need == 0) {
 		bw_buf_reset(&r->body);
 		r->status = 500;
 		bw_buf_puts(&r->body, "{\"title\":\"Internal Server Error\",\"status\":500}");
 	} else {
 		r->body.len = need;
-		r->body.data[need] = '\0';
 	}
 	bw_buf_puts(&r->body, "\n");
 	json_decref(v);
@@ -101,27 +108,27 @@ void bw_response_text(bw_response *r, int status, const char *ctype, const char 
 
 void bw_response_send(const bw_response *r, FCGX_Request *f, const char *method)
 {
-	char head[512];
+	char head[640];
 	int n;
+	/* Pages set their own policy; anything else (JSON, text, problems) may
+	 * load nothing and be framed by nobody. */
+	int csp = r->headers.len == 0 || strstr(r->headers.data, "Content-Security-Policy:") == NULL;
 
-	/* libfcgi's own printf knows no %zu: format here */
+	/* one formatting of the fixed headers (libfcgi's own printf knows no %zu) */
 	n = snprintf(head, sizeof head,
 		     "Status: %d %s\r\n"
 		     "Content-Type: %s\r\n"
 		     "Content-Length: %zu\r\n"
 		     "X-Content-Type-Options: nosniff\r\n"
 		     "Referrer-Policy: no-referrer\r\n"
-		     "Cache-Control: no-store\r\n",
-		     r->status, bw_status_text(r->status), r->content_type, r->body.len);
+		     "Cache-Control: no-store\r\n"
+		     "%s",
+		     r->status, bw_status_text(r->status), r->content_type, r->body.len,
+		     csp ? "Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n" : "");
 	FCGX_PutStr(head, n < (int)sizeof head ? n : (int)sizeof head - 1, f->out);
-	/* Pages set their own policy; anything else (JSON, text, problems) may
-	 * load nothing and be framed by nobody. */
-	if (r->headers.len == 0 || strstr(r->headers.data, "Content-Security-Policy:") == NULL)
-		FCGX_PutS("Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n",
-			  f->out);
 	if (r->headers.len)
 		FCGX_PutStr(r->headers.data, (int)r->headers.len, f->out);
-	FCGX_PutS("\r\n", f->out);
+	FCGX_PutStr("\r\n", 2, f->out);
 	if (r->body.len && strcmp(method, "HEAD") != 0)
 		FCGX_PutStr(r->body.data, (int)r->body.len, f->out);
 }

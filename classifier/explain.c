@@ -19,51 +19,78 @@
 static const char *const msg_kinds[] = {"text", "bounce", "feedback", "autoreply", "not_bounce"};
 static const char *const input_kinds[] = {"text", "email", "mbox"};
 
+/*
+ * A JSON string of s[0..n). The library's own UTF-8 check (eight ASCII
+ * bytes at a time, and stricter than jansson's) vouches for most strings;
+ * what it refuses still goes through jansson's check, so the answer is the
+ * same as json_stringn's: a string, or NULL for bytes that are not UTF-8.
+ */
+static json_t *str_n(const char *s, size_t n)
+{
+	return bw_utf8_valid(s, n) ? json_stringn_nocheck(s, n) : json_stringn(s, n);
+}
+
+static json_t *str_or_null(const char *s)
+{
+	return s && *s ? str_n(s, strlen(s)) : json_null();
+}
+
+/* A non-empty string of the kb, shared (strings are never changed once made), or null. */
+static json_t *kb_str_or_null(const json_t *v)
+{
+	return json_is_string(v) && json_string_length(v) > 0 ? json_incref((json_t *)v) :
+		json_null();
+}
+
+/* Appends s[0..n) to out (cap bytes, stack is its first, on-stack, memory). 0 or -1. */
+static int put(char **out, size_t *len, size_t *cap, char *stack, const char *s, size_t n)
+{
+	if (*len + n + 1 > *cap) {
+		size_t ncap = (*len + n + 1) * 2;
+		char *o = *out == stack ? malloc(ncap) : realloc(*out, ncap);
+		if (o == NULL)
+			return -1;
+		if (*out == stack)
+			memcpy(o, stack, *len);
+		*out = o;
+		*cap = ncap;
+	}
+	memcpy(*out + *len, s, n);
+	*len += n;
+	return 0;
+}
+
 /* Replaces every "{name}" of s by its value; unknown names stay as written. */
 static json_t *fill(const char *s, const char *const *names, const char *const *values)
 {
 	char stack[1024];
 	size_t cap = sizeof stack, n = 0;
 	char *out = stack;
-	json_t *j;
+	json_t *j = NULL;
 
-	while (*s) {
-		const char *v = NULL;
-		size_t klen = 0;
-		if (*s == '{') {
-			for (size_t i = 0; names[i]; i++) {
-				size_t l = strlen(names[i]);
-				if (strncmp(s + 1, names[i], l) == 0 && s[1 + l] == '}') {
-					v = values[i];
-					klen = l + 2;
-					break;
-				}
+	for (;;) {
+		const char *b = strchr(s, '{'), *v = NULL;
+		size_t klen = 1;
+		if (put(&out, &n, &cap, stack, s, b ? (size_t)(b - s) : strlen(s)) < 0)
+			goto done;
+		if (b == NULL)
+			break;
+		for (size_t i = 0; names[i]; i++) {
+			size_t l = strlen(names[i]);
+			if (strncmp(b + 1, names[i], l) == 0 && b[1 + l] == '}') {
+				v = values[i];
+				klen = l + 2;
+				break;
 			}
 		}
-		size_t add = v ? strlen(v) : 1;
-		if (n + add + 1 > cap) {
-			size_t ncap = (n + add + 1) * 2;
-			char *o = out == stack ? malloc(ncap) : realloc(out, ncap);
-			if (o == NULL) {
-				if (out != stack)
-					free(out);
-				return NULL;
-			}
-			if (out == stack)
-				memcpy(o, stack, n);
-			out = o;
-			cap = ncap;
-		}
-		if (v) {
-			memcpy(out + n, v, add);
-			s += klen;
-		} else {
-			out[n] = *s++;
-		}
-		n += add;
+		if (v == NULL)
+			klen = 1;	/* a '{' of the text itself */
+		if (put(&out, &n, &cap, stack, v ? v : "{", v ? strlen(v) : 1) < 0)
+			goto done;
+		s = b + klen;
 	}
-	out[n] = '\0';
-	j = json_stringn(out, n);
+	j = str_n(out, n);
+done:
 	if (out != stack)
 		free(out);
 	return j;
@@ -77,56 +104,112 @@ static json_t *fill_json(const json_t *text, const char *const *names, const cha
 {
 	const char *s = json_string_value(text);
 
-	if (s && strchr(s, '{') == NULL)
+	if (s == NULL)
+		return NULL;
+	if (strchr(s, '{') == NULL)
 		return json_incref((json_t *)text);
 	return fill(s, names, values);
 }
 
+/*
+ * The steps of a kb list with their placeholders filled. A list without
+ * any placeholder is shared as it is, like its strings: nothing changes
+ * the arrays of an answer (the kb's arrays are never changed once made).
+ */
 static json_t *fill_steps(const json_t *arr, const char *const *names, const char *const *values)
 {
-	json_t *out = json_array();
+	json_t *out, *s;
 	size_t i;
-	json_t *s;
 
-	json_array_foreach(arr, i, s) json_array_append_new(out, fill_json(s, names, values));
+	if (!json_is_array(arr))
+		return json_array();	/* no steps: an empty list, as always */
+	json_array_foreach(arr, i, s) {
+		const char *t = json_string_value(s);
+		if (t == NULL || strchr(t, '{'))
+			break;
+	}
+	if (i == json_array_size(arr))
+		return json_incref((json_t *)arr);
+	if ((out = json_array()) == NULL)
+		return NULL;
+	json_array_foreach(arr, i, s) {
+		if (json_array_append_new(out, fill_json(s, names, values)) < 0) {
+			json_decref(out);
+			return NULL;
+		}
+	}
 	return out;
-}
-
-static json_t *str_or_null(const char *s)
-{
-	return s && *s ? json_string(s) : json_null();
 }
 
 /* A blocklist URL with the IP filled in; without an IP, the list's home page. */
 static json_t *bl_url(const json_t *bl, const char *key, const char *ip)
 {
-	const char *u = json_string_value(json_object_get(bl, key));
+	const json_t *u = json_object_get(bl, key);
 	const char *names[] = {"ip", NULL};
 	const char *values[] = {ip, NULL};
 
-	if (u == NULL)
+	if (!json_is_string(u))
 		return json_null();
-	if (strstr(u, "{ip}") && (ip == NULL || *ip == '\0')) {
-		const char *home = json_string_value(json_object_get(bl, "home_url"));
-		if (home)
-			return json_string(home);
+	if (strstr(json_string_value(u), "{ip}") && (ip == NULL || *ip == '\0')) {
+		const json_t *home = json_object_get(bl, "home_url");
+		if (json_is_string(home))
+			return json_incref((json_t *)home);
 		values[0] = "";
 	}
-	return fill(u, names, values);
+	return fill_json(u, names, values);
 }
 
-static json_t *blocklist_json(const json_t *bl, const char *ip)
+/* Sets key of o to v (stolen); any failure, a NULL v included, is remembered in *bad. */
+static void put_kv(json_t *o, const char *key, json_t *v, int *bad)
+{
+	if (json_object_set_new_nocheck(o, key, v) < 0)
+		*bad = 1;
+}
+
+/* A JSON string of s, or NULL (a failure, as json_pack's) when there is no s. */
+static json_t *str_req(const char *s)
+{
+	return s ? str_n(s, strlen(s)) : NULL;
+}
+
+/* snprintf(dst, cap, "%s%s", a, b) without the formatting */
+static void cat2(char *dst, size_t cap, const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+
+	if (la >= cap)
+		la = cap - 1;
+	if (lb >= cap - la)
+		lb = cap - 1 - la;
+	memcpy(dst, a, la);
+	memcpy(dst + la, b, lb);
+	dst[la + lb] = '\0';
+}
+
+/* The blocklist of a finding; *delist is its delist URL (borrowed from the answer). */
+static json_t *blocklist_json(const json_t *bl, const char *ip, const char **delist)
 {
 	const json_t *zones = json_object_get(bl, "zones");
-	const char *zone = json_string_value(json_object_get(json_array_get(zones, 0), "zone"));
+	const json_t *id = json_object_get(bl, "id"), *name = json_object_get(bl, "name");
+	json_t *o, *d;
+	int bad = 0;
 
-	return json_pack("{s:O, s:O, s:o, s:o, s:o, s:o, s:o}",
-			 "id", json_object_get(bl, "id"), "name", json_object_get(bl, "name"),
-			 "operator", str_or_null(json_string_value(json_object_get(bl, "operator"))),
-			 "zone", str_or_null(zone),
-			 "kind", str_or_null(json_string_value(json_object_get(bl, "kind"))),
-			 "lookup_url", bl_url(bl, "lookup_url", ip),
-			 "delist_url", bl_url(bl, "delist_url", ip));
+	*delist = NULL;
+	if (id == NULL || name == NULL || (o = json_object()) == NULL)
+		return NULL;
+	put_kv(o, "id", json_incref((json_t *)id), &bad);
+	put_kv(o, "name", json_incref((json_t *)name), &bad);
+	put_kv(o, "operator", kb_str_or_null(json_object_get(bl, "operator")), &bad);
+	put_kv(o, "zone", kb_str_or_null(json_object_get(json_array_get(zones, 0), "zone")), &bad);
+	put_kv(o, "kind", kb_str_or_null(json_object_get(bl, "kind")), &bad);
+	put_kv(o, "lookup_url", bl_url(bl, "lookup_url", ip), &bad);
+	put_kv(o, "delist_url", d = bl_url(bl, "delist_url", ip), &bad);
+	if (bad) {
+		json_decref(o);
+		return NULL;
+	}
+	*delist = json_string_value(d);
+	return o;
 }
 
 /* Does a notice say the sending queue is still trying (a delay warning)? */
@@ -321,7 +404,9 @@ static int decide(const bw_kb *kb, bw_scratch *sc, int msg_kind, const bw_segmen
 			return 0;
 		v->reason = "undefined";
 	}
-	v->ri = bw_kb_reason_info(kb, v->reason);
+	/* the rule's reason as it stands: its entry was looked up at load */
+	v->ri = v->rule && v->reason == v->rule->reason ? v->rule->ri :
+		bw_kb_reason_info(kb, v->reason);
 	if (v->ri == NULL) {
 		v->reason = "undefined";
 		v->ri = bw_kb_reason_info(kb, "undefined");
@@ -367,8 +452,7 @@ int bw_classify(const bw_kb *kb, const char *text, size_t len, bw_verdict *out)
 	memset(out, 0, sizeof *out);
 	if (sc == NULL)
 		return -1;
-	if (!bw_utf8_valid(text, len) || memchr(text, 0xE2, len) || memchr(text, 0xC2, len) ||
-	    memchr(text, 0xCA, len)) {
+	if (!bw_text_is_plain(text, len)) {
 		size_t cl;
 		if ((clean = bw_utf8_clean(text, len, &cl, NULL)) == NULL)
 			return -1;
@@ -377,7 +461,7 @@ int bw_classify(const bw_kb *kb, const char *text, size_t len, bw_verdict *out)
 	}
 	seg.text = (char *)text;
 	seg.len = len;
-	bw_facts_extract_fast(text, len, &f);
+	bw_facts_extract_codes(text, len, &f);
 	rc = decide(kb, sc, BW_MSG_TEXT, &seg, &f, &v);
 	if (rc == 1) {
 		out->reason = v.ri->id;
@@ -416,17 +500,16 @@ static json_t *finding_new(const bw_kb *kb, bw_scratch *sc, const seg_view *sv,
 	const char *reason = v.reason, *source = v.source, *status = v.status;
 	int reply = v.reply, temporary = v.temporary;
 
-	const char *action_by = rule && rule->action_by ? rule->action_by :
-		json_string_value(json_object_get(r, "action_by"));
+	const json_t *r_action_by = json_object_get(r, "action_by");
 	const char *ip = seg->source_ip && *seg->source_ip ? seg->source_ip : f.ip;
 	const char *recipient = seg->recipient ? seg->recipient : f.recipient;
 	const char *remote = seg->remote_mta ? seg->remote_mta : f.remote_mta;
 	const json_t *bl = rule ? rule->blocklist_entry : NULL;
-	json_t *bljson = bl ? blocklist_json(bl, ip) : json_null();
+	const char *delist = NULL;
+	json_t *bljson = bl ? blocklist_json(bl, ip, &delist) : json_null();
 	char reply_s[8] = "";
 	if (reply)
 		snprintf(reply_s, sizeof reply_s, "%d", reply);
-	const char *delist = bl ? json_string_value(json_object_get(bljson, "delist_url")) : NULL;
 	const char *names[] = {"ip", "recipient", "remote_mta", "blocklist", "delist_url",
 			       "status", "reply_code", NULL};
 	const char *values[] = {
@@ -443,52 +526,77 @@ static json_t *finding_new(const bw_kb *kb, bw_scratch *sc, const seg_view *sv,
 	const json_t *steps = rule && rule->steps ? rule->steps : json_object_get(r, "steps");
 	const char *aud = audience && strcmp(audience, "admin") == 0 ? "admin" : "user";
 	char kbpath[64], ipcheck[80];
-	snprintf(kbpath, sizeof kbpath, "/kb/%s", reason);
-	snprintf(ipcheck, sizeof ipcheck, "/api/v1/ip/%s", ip);
+	cat2(kbpath, sizeof kbpath, "/kb/", reason);
+	cat2(ipcheck, sizeof ipcheck, "/api/v1/ip/", ip);
 
 	json_t *sum_user = fill_json(json_object_get(summary, "user"), names, values);
 	json_t *sum_admin = fill_json(json_object_get(summary, "admin"), names, values);
-	json_t *matched = json_null();
+	json_t *matched = json_null(), *smtp, *o;
+	int bad = 0;
 	if (rule) {
 		const char *base = strrchr(rule->file, '/');
-		matched = json_pack("{s:s, s:s, s:s%, s:I, s:I}", "rule", rule->id,
-				    "file", base ? base + 1 : rule->file,
-				    "text", text + m.start, m.end - m.start,
-				    "start", (json_int_t)m.start, "end", (json_int_t)m.end);
+		if ((matched = json_object()) != NULL) {
+			put_kv(matched, "rule", str_req(rule->id), &bad);
+			put_kv(matched, "file", str_req(base ? base + 1 : rule->file), &bad);
+			put_kv(matched, "text", str_n(text + m.start, m.end - m.start), &bad);
+			put_kv(matched, "start", json_integer((json_int_t)m.start), &bad);
+			put_kv(matched, "end", json_integer((json_int_t)m.end), &bad);
+		}
 	}
-	fnd = json_pack("{s:s, s:O, s:b, s:b, s:s, s:s, s:{s:o, s:o, s:o, s:o},"
-			" s:o, s:o, s:o, s:o, s:o, s:o}",
-			"reason", reason, "title", json_object_get(r, "title"),
-			"temporary", temporary,
-			"hard_bounce", json_is_true(json_object_get(r, "hard_bounce")) && !temporary,
-			"action_by", action_by, "source", source,
-			"smtp", "reply_code", reply ? json_integer(reply) : json_null(),
-			"status", str_or_null(status),
-			"status_text", str_or_null(json_string_value(json_object_get(st_entry, "title"))),
-			"command", str_or_null(v.command),
-			"recipient", str_or_null(recipient), "remote_mta", str_or_null(remote),
-			"ip", str_or_null(ip), "blocklist", bljson, "matched", matched,
-			"summary", json_incref(aud[0] == 'a' ? sum_admin : sum_user));
-	if (fnd == NULL) {
+	/*
+	 * Built key by key (json_pack would parse its format on every call);
+	 * the kb's strings are shared, not copied. The keys come in the order
+	 * of the answer.
+	 */
+	fnd = json_object();
+	put_kv(fnd, "reason", str_req(reason), &bad);
+	put_kv(fnd, "title", json_incref((json_t *)json_object_get(r, "title")), &bad);
+	put_kv(fnd, "temporary", json_boolean(temporary), &bad);
+	put_kv(fnd, "hard_bounce",
+	       json_boolean(json_is_true(json_object_get(r, "hard_bounce")) && !temporary), &bad);
+	put_kv(fnd, "action_by", rule && rule->action_by ? str_req(rule->action_by) :
+	       json_is_string(r_action_by) ? json_incref((json_t *)r_action_by) : NULL, &bad);
+	put_kv(fnd, "source", str_req(source), &bad);
+	if ((smtp = json_object()) != NULL) {
+		put_kv(smtp, "reply_code", reply ? json_integer(reply) : json_null(), &bad);
+		put_kv(smtp, "status", str_or_null(status), &bad);
+		put_kv(smtp, "status_text", kb_str_or_null(json_object_get(st_entry, "title")), &bad);
+		put_kv(smtp, "command", str_or_null(v.command), &bad);
+	}
+	put_kv(fnd, "smtp", smtp, &bad);
+	put_kv(fnd, "recipient", str_or_null(recipient), &bad);
+	put_kv(fnd, "remote_mta", str_or_null(remote), &bad);
+	put_kv(fnd, "ip", str_or_null(ip), &bad);
+	put_kv(fnd, "blocklist", bljson, &bad);
+	put_kv(fnd, "matched", matched, &bad);
+	/* the summary is one of the two explanations: filled once, shared */
+	put_kv(fnd, "summary", json_incref(aud[0] == 'a' ? sum_admin : sum_user), &bad);
+	if ((o = json_object()) != NULL) {
+		put_kv(o, "user", sum_user, &bad);
+		put_kv(o, "admin", sum_admin, &bad);
+	} else {
 		json_decref(sum_user);
 		json_decref(sum_admin);
+	}
+	put_kv(fnd, "explanation", o, &bad);
+	if ((o = json_object()) != NULL) {
+		put_kv(o, "user", fill_steps(json_object_get(steps, "user"), names, values), &bad);
+		put_kv(o, "admin", fill_steps(json_object_get(steps, "admin"), names, values), &bad);
+	}
+	put_kv(fnd, "steps", o, &bad);
+	put_kv(fnd, "kb", str_req(kbpath), &bad);
+	put_kv(fnd, "ip_check", *ip ? str_req(ipcheck) : json_null(), &bad);
+	put_kv(fnd, "action", str_or_null(seg->action), &bad);
+	put_kv(fnd, "agent", str_or_null(seg->agent), &bad);
+	put_kv(fnd, "last_attempt", str_or_null(seg->last_attempt), &bad);
+	put_kv(fnd, "feedback_type", str_or_null(seg->feedback_type), &bad);
+	put_kv(fnd, "message", json_integer((json_int_t)sv->msg_index), &bad);
+	put_kv(fnd, "text", str_n(text, len), &bad);
+	if (bad) {
+		json_decref(fnd);
 		*oom = 1;
 		return NULL;
 	}
-	/* the summary is one of these two: filled once, shared */
-	json_object_set_new(fnd, "explanation", json_pack("{s:o, s:o}",
-		"user", sum_user, "admin", sum_admin));
-	json_object_set_new(fnd, "steps", json_pack("{s:o, s:o}",
-		"user", fill_steps(json_object_get(steps, "user"), names, values),
-		"admin", fill_steps(json_object_get(steps, "admin"), names, values)));
-	json_object_set_new(fnd, "kb", json_string(kbpath));
-	json_object_set_new(fnd, "ip_check", *ip ? json_string(ipcheck) : json_null());
-	json_object_set_new(fnd, "action", str_or_null(seg->action));
-	json_object_set_new(fnd, "agent", str_or_null(seg->agent));
-	json_object_set_new(fnd, "last_attempt", str_or_null(seg->last_attempt));
-	json_object_set_new(fnd, "feedback_type", str_or_null(seg->feedback_type));
-	json_object_set_new(fnd, "message", json_integer((json_int_t)sv->msg_index));
-	json_object_set_new(fnd, "text", json_stringn(text, len));
 	return fnd;
 }
 
@@ -496,10 +604,19 @@ static json_t *original_json(const bw_message *m)
 {
 	if (!m->orig_from && !m->orig_to && !m->orig_subject && !m->orig_message_id && !m->orig_date)
 		return json_null();
-	return json_pack("{s:o, s:o, s:o, s:o, s:o}", "from", str_or_null(m->orig_from),
-			 "to", str_or_null(m->orig_to), "subject", str_or_null(m->orig_subject),
-			 "message_id", str_or_null(m->orig_message_id),
-			 "date", str_or_null(m->orig_date));
+	json_t *o = json_object();
+	int bad = 0;
+
+	put_kv(o, "from", str_or_null(m->orig_from), &bad);
+	put_kv(o, "to", str_or_null(m->orig_to), &bad);
+	put_kv(o, "subject", str_or_null(m->orig_subject), &bad);
+	put_kv(o, "message_id", str_or_null(m->orig_message_id), &bad);
+	put_kv(o, "date", str_or_null(m->orig_date), &bad);
+	if (bad) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
 }
 
 json_t *bw_explain(const bw_kb *kb, const char *data, size_t len, const bw_options *opt,
@@ -511,7 +628,7 @@ json_t *bw_explain(const bw_kb *kb, const char *data, size_t len, const bw_optio
 	char *clean;
 	bw_input in = {0};
 	bw_scratch *sc;
-	json_t *res, *findings, *messages;
+	json_t *res, *findings, *messages, *input;
 
 	if (opt == NULL)
 		opt = &none;
@@ -546,15 +663,25 @@ json_t *bw_explain(const bw_kb *kb, const char *data, size_t len, const bw_optio
 		}
 	}
 
-	findings = json_array();
-	messages = json_array();
-	res = json_pack("{s:s, s:s, s:{s:s, s:I, s:b, s:b}, s:o, s:o}",
-			"api_version", BW_API_VERSION, "version", bw_kb_version(kb),
-			"input", "kind", input_kinds[in.kind], "bytes", (json_int_t)len,
-			"truncated", len > max, "replaced_invalid_utf8", changed,
-			"messages", messages, "findings", findings);
-	if (res == NULL)
-		goto oom_clean;
+	{
+		int bad = 0;
+		res = json_object();
+		put_kv(res, "api_version", str_req(BW_API_VERSION), &bad);
+		put_kv(res, "version", str_req(bw_kb_version(kb)), &bad);
+		if ((input = json_object()) != NULL) {
+			put_kv(input, "kind", str_req(input_kinds[in.kind]), &bad);
+			put_kv(input, "bytes", json_integer((json_int_t)len), &bad);
+			put_kv(input, "truncated", json_boolean(len > max), &bad);
+			put_kv(input, "replaced_invalid_utf8", json_boolean(changed), &bad);
+		}
+		put_kv(res, "input", input, &bad);
+		put_kv(res, "messages", messages = json_array(), &bad);
+		put_kv(res, "findings", findings = json_array(), &bad);
+		if (bad) {
+			json_decref(res);
+			goto oom_clean;
+		}
+	}
 	for (size_t i = 0; i < in.nmsgs; i++) {
 		const bw_message *m = &in.msgs[i];
 		size_t before = json_array_size(findings);
@@ -568,13 +695,23 @@ json_t *bw_explain(const bw_kb *kb, const char *data, size_t len, const bw_optio
 			if (fj)
 				json_array_append_new(findings, fj);
 		}
-		json_array_append_new(messages, json_pack("{s:I, s:s, s:o, s:I}",
-			"index", (json_int_t)i, "kind", msg_kinds[m->kind],
-			"original", original_json(m),
-			"findings", (json_int_t)(json_array_size(findings) - before)));
+		json_t *mj = json_object();
+		int bad = 0;
+		put_kv(mj, "index", json_integer((json_int_t)i), &bad);
+		put_kv(mj, "kind", str_req(msg_kinds[m->kind]), &bad);
+		put_kv(mj, "original", original_json(m), &bad);
+		put_kv(mj, "findings", json_integer((json_int_t)(json_array_size(findings) - before)),
+		       &bad);
+		if (bad || json_array_append_new(messages, mj) < 0) {
+			if (!bad)
+				mj = NULL;	/* append_new released it */
+			json_decref(mj);
+			json_decref(res);
+			goto oom_clean;
+		}
 	}
 	if (len > max)
-		json_object_set_new(json_object_get(res, "input"), "window", json_integer((json_int_t)max));
+		json_object_set_new(input, "window", json_integer((json_int_t)max));
 	bw_input_free(&in);
 	free(clean);
 	return res;

@@ -2,13 +2,18 @@
  * facts.c - read the facts a bounce text states (see facts.h).
  *
  * The scanners look at characters and their neighbours only; they are
- * linear in the text and allocate nothing.
+ * linear in the text and allocate nothing. Where most bytes cannot start
+ * what a scanner looks for, sixteen are tested at a time (SSE2, which every
+ * x86-64 has; elsewhere one at a time) and only the few that can are read.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <stdint.h>
 #include <string.h>
 #include <strings.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "ascii.h"
 #include "facts.h"
@@ -17,7 +22,10 @@
  * Character classes of the C locale (the library never sets another), one
  * table load instead of a libc call per byte.
  */
-enum { C_DIGIT = 1, C_ALPHA = 2, C_HEX = 4, C_HOSTP = 8, C_AT = 16, C_H = 32, C_COLON = 64 };
+enum {
+	C_DIGIT = 1, C_ALPHA = 2, C_HEX = 4, C_HOSTP = 8, C_AT = 16, C_H = 32, C_COLON = 64,
+	C_URLEND = 128		/* ends a URL: NUL, white space (C locale), <>"'()[]{}|\^` */
+};
 #define DIG(c) [c] = C_DIGIT | C_HEX
 #define HEXL(c) [c] = C_ALPHA | C_HEX
 static const unsigned char cls[256] = {
@@ -34,12 +42,93 @@ static const unsigned char cls[256] = {
 	['Q'] = C_ALPHA, ['R'] = C_ALPHA, ['S'] = C_ALPHA, ['T'] = C_ALPHA, ['U'] = C_ALPHA,
 	['V'] = C_ALPHA, ['W'] = C_ALPHA, ['X'] = C_ALPHA, ['Y'] = C_ALPHA, ['Z'] = C_ALPHA,
 	['.'] = C_HOSTP, ['-'] = C_HOSTP, ['_'] = C_HOSTP, ['@'] = C_AT, [':'] = C_COLON,
+	[0] = C_URLEND, [' '] = C_URLEND, ['\t'] = C_URLEND, ['\n'] = C_URLEND, ['\v'] = C_URLEND,
+	['\f'] = C_URLEND, ['\r'] = C_URLEND, ['<'] = C_URLEND, ['>'] = C_URLEND, ['"'] = C_URLEND,
+	['\''] = C_URLEND, ['('] = C_URLEND, [')'] = C_URLEND, ['['] = C_URLEND, [']'] = C_URLEND,
+	['{'] = C_URLEND, ['}'] = C_URLEND, ['|'] = C_URLEND, ['\\'] = C_URLEND, ['^'] = C_URLEND,
+	['`'] = C_URLEND,
 };
 #undef DIG
 #undef HEXL
 
 static inline int is_digit(int c) { return c >= '0' && c <= '9'; }
 static inline int is_alnum(int c) { return (cls[(unsigned char)c] & (C_DIGIT | C_ALPHA)) != 0; }
+
+/*
+ * Sixteen bytes from t[base]: in the text, or when fewer remain, a copy of
+ * them in tail followed by zeros (no zero byte is what a mask below names).
+ */
+static inline const unsigned char *block_at(const char *t, size_t len, size_t base,
+					    unsigned char tail[16])
+{
+	if (len - base >= 16)
+		return (const unsigned char *)t + base;
+	memset(tail, 0, 16);
+	memcpy(tail, t + base, len - base);
+	return tail;
+}
+
+#ifdef __SSE2__
+/* Bit j set: byte j of x is in [lo, hi] (both below 0x80). */
+static inline unsigned in16(__m128i x, char lo, char hi)
+{
+	__m128i ge = _mm_cmpgt_epi8(x, _mm_set1_epi8((char)(lo - 1)));
+	__m128i le = _mm_cmplt_epi8(x, _mm_set1_epi8((char)(hi + 1)));
+
+	return (unsigned)_mm_movemask_epi8(_mm_and_si128(ge, le));
+}
+#endif
+
+/* Bit j set: byte j of the block b is in [lo, hi] (ASCII). */
+static inline unsigned in_range(const unsigned char *b, char lo, char hi)
+{
+#ifdef __SSE2__
+	return in16(_mm_loadu_si128((const __m128i *)(const void *)b), lo, hi);
+#else
+	unsigned m = 0;
+	for (unsigned j = 0; j < 16; j++)
+		m |= (unsigned)(b[j] >= (unsigned char)lo && b[j] <= (unsigned char)hi) << j;
+	return m;
+#endif
+}
+
+/*
+ * Bit j set: an IP may start at t[base + j]: a digit, a hex letter or ':'
+ * there, and no letter or digit before it (or base + j = 0). A hex letter
+ * that no ':' follows within four bytes is left out: neither an IPv4
+ * address (a digit first) nor an IPv6 one (up to four hex digits, then
+ * ':') starts there.
+ */
+static unsigned ip_starts(const char *t, size_t len, size_t base)
+{
+	unsigned char tail[16];
+	const unsigned char *b = block_at(t, len, base, tail);
+	unsigned digit, alnum, colon, hexl;
+
+#ifdef __SSE2__
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)b);
+	__m128i y = _mm_or_si128(x, _mm_set1_epi8(0x20));	/* letters to lower case */
+	digit = in16(x, '0', '9');
+	alnum = digit | in16(y, 'a', 'z');
+	hexl = in16(y, 'a', 'f');
+	colon = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(':')));
+#else
+	digit = alnum = colon = hexl = 0;
+	for (unsigned j = 0; j < 16; j++) {
+		unsigned c = cls[b[j]];
+		digit |= (unsigned)((c & C_DIGIT) != 0) << j;
+		alnum |= (unsigned)((c & (C_DIGIT | C_ALPHA)) != 0) << j;
+		hexl |= (unsigned)((c & (C_HEX | C_DIGIT)) == C_HEX) << j;
+		colon |= (unsigned)(b[j] == ':') << j;
+	}
+#endif
+	/* past the text's end no ':'; past a full block, one is assumed */
+	unsigned cx = colon | (len - base > 16 ? 0xF0000u : 0);
+	unsigned near = (cx >> 1) | (cx >> 2) | (cx >> 3) | (cx >> 4);
+	unsigned start = digit | colon | (hexl & near);
+	unsigned prev = (alnum << 1) | (base > 0 && is_alnum(t[base - 1]));
+	return start & ~prev & 0xFFFFu;
+}
 
 /* "5.7.1": class 2/4/5, then 1-3 digits, 1-3 digits, not part of an IP. */
 int bw_scan_status(const char *t, size_t len, char out[16], size_t *pos)
@@ -75,40 +164,54 @@ int bw_scan_status(const char *t, size_t len, char out[16], size_t *pos)
 	return 0;
 }
 
+/* A reply code at t[i], a 2-5 (see bw_scan_reply): its value, or 0. */
+static int reply_at(const char *t, size_t len, size_t i)
+{
+	char c = t[i];
+
+	if (!is_digit(t[i + 1]) || !is_digit(t[i + 2]) || t[i + 1] > '5')
+		return 0;
+	if (i > 0 && (is_alnum(t[i - 1]) || strchr(".-_/:=+$,", t[i - 1])))
+		return 0;
+	if (i + 3 < len) {
+		char n = t[i + 3];
+		if (!(n == ' ' || n == '-' || n == '\t' || n == '\r' || n == '\n' ||
+		      n == ')' || n == ']' || n == ';' || n == '"' || n == '\'' ||
+		      (n == '.' && (i + 4 >= len || !is_digit(t[i + 4])))))
+			return 0;
+		/* "550 5.1.1" or "550-" or "550 " followed by words: all replies;
+		 * but "in 250 days" is prose: a 2xx/3xx must open a line. */
+	}
+	return (c - '0') * 100 + (t[i + 1] - '0') * 10 + (t[i + 2] - '0');
+}
+
 /* "550 ", "550-", "550" at the end: 2xx-5xx, a reply, not a number in prose. */
 int bw_scan_reply(const char *t, size_t len, int *code, size_t *pos)
 {
 	int found2xx = 0, code2 = 0;
 	size_t pos2 = 0;
 
-	for (size_t i = 0; i + 3 <= len; i++) {
-		char c = t[i];
-		if (c < '2' || c > '5' || !is_digit(t[i + 1]) || !is_digit(t[i + 2]))
-			continue;
-		if (t[i + 1] > '5')
-			continue;
-		if (i > 0 && (is_alnum(t[i - 1]) || strchr(".-_/:=+$,", t[i - 1])))
-			continue;
-		if (i + 3 < len) {
-			char n = t[i + 3];
-			if (!(n == ' ' || n == '-' || n == '\t' || n == '\r' || n == '\n' ||
-			      n == ')' || n == ']' || n == ';' || n == '"' || n == '\'' ||
-			      (n == '.' && (i + 4 >= len || !is_digit(t[i + 4])))))
+	/* sixteen bytes at a time: where is a 2, 3, 4 or 5? */
+	for (size_t base = 0; base + 3 <= len; base += 16) {
+		unsigned char tail[16];
+		for (unsigned m = in_range(block_at(t, len, base, tail), '2', '5'); m; m &= m - 1) {
+			size_t i = base + (size_t)__builtin_ctz(m);
+			int v;
+			if (i + 3 > len)
+				break;
+			if ((v = reply_at(t, len, i)) == 0)
 				continue;
-			/* "550 5.1.1" or "550-" or "550 " followed by words: all replies;
-			 * but "in 250 days" is prose: a 2xx/3xx must open a line. */
-		}
-		int v = (c - '0') * 100 + (t[i + 1] - '0') * 10 + (t[i + 2] - '0');
-		if (c == '4' || c == '5') {
-			*code = v;
-			if (pos)
-				*pos = i;
-			return 1;
-		}
-		if (!found2xx && (i == 0 || t[i - 1] == '\n')) {
-			found2xx = 1;
-			code2 = v;
-			pos2 = i;
+			if (v >= 400) {
+				*code = v;
+				if (pos)
+					*pos = i;
+				return 1;
+			}
+			if (!found2xx && (i == 0 || t[i - 1] == '\n')) {
+				found2xx = 1;
+				code2 = v;
+				pos2 = i;
+			}
 		}
 	}
 	if (found2xx) {
@@ -336,23 +439,42 @@ const char *bw_ci_find(const char *hay, size_t n, const char *needle, size_t m)
 	return NULL;
 }
 
-/* Does the text hold one of the retry words, in any case? One pass. */
+/* Does the retry word s occur caselessly at t[i]? */
+static inline int word_at(const char *t, size_t len, size_t i, const char *s)
+{
+	size_t k = 0;
+
+	while (s[k] && i + k < len && low((unsigned char)t[i + k]) == (unsigned char)s[k])
+		k++;
+	return s[k] == '\0';
+}
+
+/*
+ * Does the text hold one of the retry words, in any case? One pass; at a
+ * byte, only the words that start with its lower case are compared. The
+ * words are looked for where they start with t, r, d, g, p or n (so "will
+ * be retried" is not: the verdicts have always been made so).
+ */
 static int says_retry(const char *t, size_t len)
 {
+	/* retry_words[] by first letter: "trdgpn", each list ending in -1 */
+	static const signed char by_t[] = {0, 1, 3, -1}, by_r[] = {2, -1}, by_d[] = {4, 10, -1},
+		by_g[] = {5, 6, -1}, by_p[] = {8, -1}, by_n[] = {9, -1};
+
 	for (size_t i = 0; i < len; i++) {
-		unsigned char c = low((unsigned char)t[i]);
-		if (c != 't' && c != 'r' && c != 'd' && c != 'g' && c != 'p' && c != 'n')
-			continue;
-		for (size_t w = 0; retry_words[w]; w++) {
-			const char *s = retry_words[w];
-			size_t k = 0;
-			if ((unsigned char)s[0] != c)
-				continue;
-			while (s[k] && i + k < len && low((unsigned char)t[i + k]) == (unsigned char)s[k])
-				k++;
-			if (s[k] == '\0')
-				return 1;
+		const signed char *w;
+		switch (low((unsigned char)t[i])) {
+		case 't': w = by_t; break;
+		case 'r': w = by_r; break;
+		case 'd': w = by_d; break;
+		case 'g': w = by_g; break;
+		case 'p': w = by_p; break;
+		case 'n': w = by_n; break;
+		default: continue;
 		}
+		for (; *w >= 0; w++)
+			if (word_at(t, len, i, retry_words[*w]))
+				return 1;
 	}
 	return 0;
 }
@@ -370,74 +492,74 @@ void bw_facts_extract(const char *t, size_t len, bw_facts *f)
 	bw_facts_says_retry(t, len, f);
 }
 
-void bw_facts_extract_fast(const char *t, size_t len, bw_facts *f)
+/*
+ * The sending server's IP (or, bracketed after a host name, the receiving
+ * server's): an address that starts a word, or follows "IPv6:" (where the
+ * ':' is no letter or digit either): only the places ip_starts names.
+ */
+static void scan_ips(const char *t, size_t len, bw_facts *f)
+{
+	size_t from = 0;	/* after a receiving server's IP */
+
+	for (size_t base = 0; base < len; base += 16) {
+		for (unsigned m = ip_starts(t, len, base); m; m &= m - 1) {
+			size_t i = base + (size_t)__builtin_ctz(m), n = 0;
+			if (i < from)
+				continue;
+			unsigned kp = i > 0 ? cls[(unsigned char)t[i - 1]] : 0;
+			if ((cls[(unsigned char)t[i]] & C_DIGIT) && !(kp & C_HOSTP))
+				n = ipv4_at(t, len, i);
+			/* an IPv6 address starts a word, or follows "IPv6:" */
+			if (n == 0 && ((!(kp & C_COLON) && !(i > 0 && t[i - 1] == '.')) ||
+				       (i > 0 && t[i - 1] == ':' && ends_with(t, i, "IPv6:"))))
+				n = ipv6_at(t, len, i);
+			if (n == 0)
+				continue;
+			if (!remote_form(t, i, f, n)) {
+				copy(f->ip, sizeof f->ip, t + i, n);
+				return;
+			}
+			from = i + n;
+		}
+	}
+}
+
+void bw_facts_extract_codes(const char *t, size_t len, bw_facts *f)
 {
 	size_t pos;
-	int have_ip = 0;
-	/* the classes still worth a look: digits and hex for an IP, '@', 'h' */
-	unsigned want = C_DIGIT | C_HEX | C_COLON | C_AT | C_H;
 
 	f->reply_code = 0;
 	f->status[0] = f->ip[0] = f->remote_ip[0] = f->remote_mta[0] = '\0';
 	f->recipient[0] = f->url[0] = '\0';
-	f->says_retry = 0;
 	bw_scan_reply(t, len, &f->reply_code, &pos);
 	bw_scan_status(t, len, f->status, &pos);
-
-	unsigned kp = 0;	/* the class of t[i - 1] */
-	for (size_t i = 0; i < len; kp = cls[(unsigned char)t[i]], i++) {
-		char c = t[i];
-		unsigned k = cls[(unsigned char)c];
-		/* an IP starts after no letter or digit; '@' and "http" anywhere */
-		unsigned after_word = (kp & (C_DIGIT | C_ALPHA)) != 0;
-		if (!(k & want & ((C_AT | C_H) | (after_word - 1u))))
-			continue;
-		if (!have_ip && (k & C_DIGIT) && !(kp & (C_DIGIT | C_ALPHA | C_HOSTP))) {
-			size_t n = ipv4_at(t, len, i);
-			if (n) {
-				if (!remote_form(t, i, f, n)) {
-					copy(f->ip, sizeof f->ip, t + i, n);
-					have_ip = 1;
-					want &= ~(unsigned)(C_DIGIT | C_HEX | C_COLON);
-				}
-				i += n - 1;
-				continue;
-			}
-		}
-		/* an IPv6 address starts a word, or follows "IPv6:" */
-		if (!have_ip && (k & (C_HEX | C_COLON)) &&
-		    ((!(kp & (C_DIGIT | C_ALPHA | C_COLON)) && !(i > 0 && t[i - 1] == '.')) ||
-		     (i > 0 && t[i - 1] == ':' && ends_with(t, i, "IPv6:")))) {
-			size_t n = ipv6_at(t, len, i);
-			if (n) {
-				if (!remote_form(t, i, f, n)) {
-					copy(f->ip, sizeof f->ip, t + i, n);
-					have_ip = 1;
-					want &= ~(unsigned)(C_DIGIT | C_HEX | C_COLON);
-				}
-				i += n - 1;
-				continue;
-			}
-		}
-		if (c == '@' && f->recipient[0] == '\0') {
-			scan_email(t, len, i, f);
-			if (f->recipient[0])
-				want &= ~(unsigned)C_AT;
-		}
-		if (c == 'h' && f->url[0] == '\0' &&
-		    (strncmp(t + i, "https://", 8) == 0 || strncmp(t + i, "http://", 7) == 0)) {
-			size_t e = i;
-			while (e < len && !isspace((unsigned char)t[e]) && !strchr("<>\"'()[]{}|\\^`", t[e]))
-				e++;
-			while (e > i && strchr(".,;:!?", t[e - 1]))
-				e--;
-			copy(f->url, sizeof f->url, t + i, e - i);
-			if (f->url[0])
-				want &= ~(unsigned)C_H;
-		}
-	}
+	scan_ips(t, len, f);
 	if (f->reply_code == 0 && f->status[0] == '\0')
 		f->says_retry = -1;	/* bw_facts_says_retry looks when asked */
 	else
 		f->says_retry = f->reply_code / 100 == 4 || f->status[0] == '4';
+}
+
+void bw_facts_extract_fast(const char *t, size_t len, bw_facts *f)
+{
+	bw_facts_extract_codes(t, len, f);
+	/* the first '@' that makes an address not the sender's */
+	for (const char *a = memchr(t, '@', len); a && f->recipient[0] == '\0';
+	     a = memchr(a + 1, '@', len - (size_t)(a + 1 - t)))
+		scan_email(t, len, (size_t)(a - t), f);
+	/* the first http(s) URL */
+	for (const char *h = memchr(t, 'h', len); h;
+	     h = memchr(h + 1, 'h', len - (size_t)(h + 1 - t))) {
+		size_t i = (size_t)(h - t), e = i;
+		if (!(len - i >= 7 && memcmp(h, "http://", 7) == 0) &&
+		    !(len - i >= 8 && memcmp(h, "https://", 8) == 0))
+			continue;
+		while (e < len && !(cls[(unsigned char)t[e]] & C_URLEND))
+			e++;
+		while (e > i && strchr(".,;:!?", t[e - 1]))
+			e--;
+		copy(f->url, sizeof f->url, h, e - i);
+		if (f->url[0])
+			break;
+	}
 }

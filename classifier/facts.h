@@ -28,6 +28,9 @@ void bw_facts_extract(const char *text, size_t len, bw_facts *f);
  * for); bw_facts_says_retry() then looks, once, when it is needed.
  */
 void bw_facts_extract_fast(const char *text, size_t len, bw_facts *f);
+/* Only the codes, IPs and remote MTA (recipient and URL left ""), as
+ * bw_facts_extract_fast: what a bare verdict (bw_classify) needs. */
+void bw_facts_extract_codes(const char *text, size_t len, bw_facts *f);
 int bw_facts_says_retry(const char *text, size_t len, bw_facts *f);
 
 /* Scanners shared with the segment splitters; each returns 1 when found. */
@@ -52,5 +55,8 @@ char *bw_utf8_clean(const char *in, size_t n, size_t *outlen, int *changed);
 size_t bw_text_fold(char *s, size_t n);
 /* utf8.c: is in (n bytes) valid UTF-8 without NUL bytes? */
 int bw_utf8_valid(const char *in, size_t n);
+/* utf8.c: is in valid UTF-8 without NUL that bw_text_fold() leaves as it is?
+ * (1: the text can be matched as it is; one pass) */
+int bw_text_is_plain(const char *in, size_t n);
 
 #endif /* BW_FACTS_H */

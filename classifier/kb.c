@@ -618,6 +618,8 @@ bw_kb *bw_kb_load(const char *dir, const char *override, bw_error *err)
 		kb_fail(err, dir, 0, "out of memory");
 		goto fail;
 	}
+	for (size_t i = 0; i < kb->nrules; i++)
+		kb->rules[i].ri = bw_kb_reason_info(kb, kb->rules[i].reason);
 	if (bw_matcher_build(kb, err) < 0)
 		goto fail;
 	snprintf(kb->version, sizeof kb->version, "%s+rules.%08llx", BW_VERSION,

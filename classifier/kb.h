@@ -18,6 +18,7 @@ typedef struct bw_rule {
 	const char *id;		/* borrowed from the kb's JSON */
 	const char *file;	/* "rules/core-smtp.json" */
 	const char *reason;
+	const struct bw_reason_info *ri;	/* the reason's entry (set at load) */
 	const char *blocklist;	/* id, or NULL */
 	const json_t *blocklist_entry;
 	int priority;

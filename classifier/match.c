@@ -25,10 +25,13 @@
 struct bw_scratch {
 	unsigned long gen;	/* which kb this scratch is sized for */
 	pcre2_match_data *md;
-	unsigned char *hit;	/* pattern -> literal sets seen in this scan; 0x80: a candidate */
-	unsigned *touched;	/* patterns whose hit is not 0 */
-	unsigned *cand;		/* candidate patterns of this scan */
-	size_t ntouched, ncand, cap;
+	/*
+	 * The literal sets seen in this scan, one bit per pattern and set
+	 * (see set_bit); all zero between scans.
+	 */
+	uint64_t *bits;
+	uint64_t *single;	/* one bit per pattern: it has one literal set only */
+	size_t nbits_words;
 };
 
 /* A kb's generation tells a thread's scratch which database it fits. The
@@ -44,9 +47,8 @@ static void scratch_free(void *p)
 	if (s == NULL)
 		return;
 	pcre2_match_data_free(s->md);
-	free(s->hit);
-	free(s->cand);
-	free(s->touched);
+	free(s->bits);
+	free(s->single);
 	free(s);
 }
 
@@ -65,10 +67,26 @@ static void scratch_key_make(void)
  */
 #define MIN_LITERAL 3
 
-/* Ids in the index: pattern << 3 | set (BW_LIT_SETS is 8), or command.c's with this bit. */
+/*
+ * Ids in the index: command.c's strings have this bit; a pattern's literal
+ * of set x (0 or 1: choose_sets keeps at most two) is bit x * W * 64 + k of
+ * the scan's bitmap, W the words of one set's bits (pattern_words). A
+ * pattern is a candidate when its bit is set in both halves, or in the
+ * first one when it has one set only.
+ */
 #define CMD_ID 0x80000000u
 #define LIT_PAT_MAX (CMD_ID >> 3)
-_Static_assert(BW_LIT_SETS <= 8, "a literal set's number must fit in 3 bits");
+#define PAT_SETS 2
+
+static size_t pattern_words(const bw_kb *kb)
+{
+	return (kb->npat + 63) / 64;
+}
+
+static unsigned set_bit(const bw_kb *kb, size_t k, size_t x)
+{
+	return (unsigned)(x * pattern_words(kb) * 64 + k);
+}
 
 /*
  * What PCRE2 knows of where a pattern's matches start, to skip a pattern
@@ -258,6 +276,24 @@ static int collect_examples(const bw_kb *kb, const char ***ex, size_t **exlen, s
 	return 0;
 }
 
+/* A pattern of a rule, while numbering them. */
+typedef struct pat_ref {
+	unsigned rule, pat;
+	int priority;
+} pat_ref;
+
+/* Strongest rule first, then in rule order. */
+static int by_priority(const void *a, const void *b)
+{
+	const pat_ref *x = a, *y = b;
+
+	if (x->priority != y->priority)
+		return x->priority > y->priority ? -1 : 1;
+	if (x->rule != y->rule)
+		return x->rule < y->rule ? -1 : 1;
+	return x->pat < y->pat ? -1 : x->pat > y->pat;
+}
+
 int bw_matcher_build(bw_kb *kb, bw_error *err)
 {
 	const char **ex = NULL;
@@ -268,6 +304,7 @@ int bw_matcher_build(bw_kb *kb, bw_error *err)
 	unsigned *ids = NULL;
 	bw_litset (*sets)[BW_LIT_SETS] = NULL;
 	size_t *nsets = NULL;
+	pat_ref *order = NULL;
 
 	kb->gen = atomic_fetch_add(&kb_generation, 1);
 	for (size_t i = 0; i < kb->nrules; i++)
@@ -284,17 +321,31 @@ int bw_matcher_build(bw_kb *kb, bw_error *err)
 	if (!kb->pat_rule || !kb->pat_code || !kb->pat_always || !kb->pat_jit || !kb->pat_need ||
 	    !kb->pat_prio || !sets || !nsets)
 		goto oom;
-	for (size_t i = 0; i < kb->nrules; i++) {
-		for (size_t j = 0; j < kb->rules[i].npats; j++, k++) {
-			kb->pat_rule[k] = (unsigned)i;
-			kb->pat_code[k] = kb->rules[i].pats[j];
-			kb->pat_prio[k] = kb->rules[i].priority;
-			size_t jitsize = 0;
-			kb->pat_jit[k] = pcre2_pattern_info(kb->pat_code[k], PCRE2_INFO_JITSIZE,
-							    &jitsize) == 0 && jitsize > 0;
-			nsets[k] = bw_literal_sets(kb->rules[i].pat_src[j], MIN_LITERAL, sets[k]);
-		}
+	/*
+	 * Patterns are numbered strongest rule first (then in rule order), so
+	 * that the candidates of a scan, read from its bitmap in order, come
+	 * strongest first.
+	 */
+	order = calloc(npat + 1, sizeof *order);
+	if (order == NULL)
+		goto oom;
+	k = 0;
+	for (size_t i = 0; i < kb->nrules; i++)
+		for (size_t j = 0; j < kb->rules[i].npats; j++, k++)
+			order[k] = (pat_ref){(unsigned)i, (unsigned)j, kb->rules[i].priority};
+	qsort(order, npat, sizeof *order, by_priority);
+	for (k = 0; k < npat; k++) {
+		size_t i = order[k].rule, j = order[k].pat;
+		kb->pat_rule[k] = (unsigned)i;
+		kb->pat_code[k] = kb->rules[i].pats[j];
+		kb->pat_prio[k] = kb->rules[i].priority;
+		size_t jitsize = 0;
+		kb->pat_jit[k] = pcre2_pattern_info(kb->pat_code[k], PCRE2_INFO_JITSIZE,
+						    &jitsize) == 0 && jitsize > 0;
+		nsets[k] = bw_literal_sets(kb->rules[i].pat_src[j], MIN_LITERAL, sets[k]);
 	}
+	free(order);
+	order = NULL;
 	if (choose_sets(kb, sets, nsets, npat) < 0)
 		goto oom;
 	kb->always_list = calloc(npat + 1, sizeof *kb->always_list);
@@ -320,13 +371,14 @@ int bw_matcher_build(bw_kb *kb, bw_error *err)
 	if (!lits || !lens || !ids || npat > LIT_PAT_MAX)
 		goto oom;
 	nlit = 0;
-	/* a literal's id says whose it is: pattern << 3 | which of its sets */
 	for (k = 0; k < npat; k++) {
+		if (nsets[k] > PAT_SETS)
+			goto oom;	/* choose_sets keeps two at most */
 		for (size_t x = 0; x < nsets[k]; x++) {
 			for (size_t y = 0; y < sets[k][x].n; y++) {
 				lits[nlit] = sets[k][x].s[y];
 				lens[nlit] = strlen(sets[k][x].s[y]);
-				ids[nlit] = (unsigned)(k << 3 | x);
+				ids[nlit] = set_bit(kb, k, x);
 				nlit++;
 			}
 		}
@@ -339,7 +391,8 @@ int bw_matcher_build(bw_kb *kb, bw_error *err)
 	}
 	nlit += ncmd;
 	if (collect_examples(kb, &ex, &exlen, &nex) < 0 ||
-	    (kb->pf = bw_prefilter_new_tuned(lits, lens, ids, nlit, ex, exlen, nex)) == NULL)
+	    (kb->pf = bw_prefilter_new_bits(lits, lens, ids, nlit, ex, exlen, nex,
+					    PAT_SETS * pattern_words(kb) * 64)) == NULL)
 		goto oom;
 	free(ex);
 	free(exlen);
@@ -359,6 +412,7 @@ oom:
 	free(ids);
 	free(sets);
 	free(nsets);
+	free(order);
 	return -1;
 }
 
@@ -394,21 +448,23 @@ bw_scratch *bw_scratch_get(const bw_kb *kb)
 		}
 		pthread_setspecific(scratch_key, s);
 	}
-	if (s->cap < kb->npat + 1) {
-		unsigned char *hit = realloc(s->hit, kb->npat + 1);
-		unsigned *cand = realloc(s->cand, (kb->npat + 1) * sizeof *cand);
-		unsigned *touched = realloc(s->touched, (kb->npat + 1) * sizeof *touched);
-		if (hit)
-			s->hit = hit;
-		if (cand)
-			s->cand = cand;
-		if (touched)
-			s->touched = touched;
-		if (!hit || !cand || !touched)
+	size_t words = PAT_SETS * pattern_words(kb);
+	if (s->nbits_words < words) {
+		uint64_t *bits = realloc(s->bits, words * sizeof *bits);
+		if (bits)
+			s->bits = bits;
+		uint64_t *single = realloc(s->single, words * sizeof *single);
+		if (single)
+			s->single = single;
+		if (!bits || !single)
 			return NULL;
-		s->cap = kb->npat + 1;
+		s->nbits_words = words;
 	}
-	memset(s->hit, 0, s->cap);
+	memset(s->bits, 0, s->nbits_words * sizeof *s->bits);
+	memset(s->single, 0, s->nbits_words * sizeof *s->single);
+	for (size_t k = 0; k < kb->npat; k++)
+		if (kb->pat_need[k] == 1)
+			s->single[k / 64] |= (uint64_t)1 << (k % 64);
 	s->gen = gen;
 	return s;
 }
@@ -419,35 +475,16 @@ typedef struct scan_ctx {
 	bw_command_found *cmd;	/* NULL: the command is not wanted */
 } scan_ctx;
 
+/* The hits the bitmap does not take: command.c's strings. */
 static void on_hit(const unsigned *ids, size_t n, size_t start, void *p)
 {
 	scan_ctx *c = p;
-	bw_scratch *s = c->s;
-	const unsigned char *need = c->kb->pat_need;
-	unsigned char *hit = s->hit;
-	unsigned *touched = s->touched, *cand = s->cand;
-	size_t nt = s->ntouched, nc = s->ncand;
 
-	for (size_t i = 0; i < n; i++) {
-		unsigned id = ids[i];
-		if (id & CMD_ID) {
-			if (c->cmd)
-				bw_command_found_hit(c->cmd, id & ~CMD_ID, start);
-			continue;
-		}
-		/* without branches: which pattern comes next is anybody's guess */
-		unsigned pi = id >> 3, h = hit[pi];
-		touched[nt] = pi;
-		nt += h == 0;
-		h |= 1u << (id & 7);
-		/* a candidate once every literal set of the pattern has occurred */
-		unsigned fresh = ((h & 0x7f) == need[pi]) & ~(h >> 7) & 1u;
-		cand[nc] = pi;
-		nc += fresh;
-		hit[pi] = (unsigned char)(h | fresh << 7);
-	}
-	s->ntouched = nt;
-	s->ncand = nc;
+	if (c->cmd == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (ids[i] & CMD_ID)
+			bw_command_found_hit(c->cmd, ids[i] & ~CMD_ID, start);
 }
 
 /* Does the rule's "when" allow these codes? Unknown codes never rule out. */
@@ -518,31 +555,31 @@ static int match_best(const bw_kb *kb, bw_scratch *s, const char *text, size_t l
 	scan_ctx c = {kb, s, cmd};
 	bw_match best = {0};
 
-	s->ncand = s->ntouched = 0;
 	if (kb->pf)
-		bw_prefilter_scan(kb->pf, text, len, on_hit, &c);
-	for (size_t i = 0; i < s->ntouched; i++)
-		s->hit[s->touched[i]] = 0;
+		bw_prefilter_scan_bits(kb->pf, text, len, s->bits, on_hit, &c);
 	/*
-	 * Strongest rules first: once one matches, the weaker candidates are
+	 * The candidates: patterns whose sets all occurred (see set_bit), read
+	 * strongest first (the numbering). Once one matched, weaker ones are
 	 * skipped without running their regex (the winner is the same in any
-	 * order: better() is a total order).
+	 * order: better() is a total order). The bitmap is cleared on the way.
 	 */
-	for (size_t i = 1; i < s->ncand; i++) {
-		unsigned pi = s->cand[i];
-		int pr = kb->pat_prio[pi];
-		size_t j = i;
-		while (j > 0 && kb->pat_prio[s->cand[j - 1]] < pr) {
-			s->cand[j] = s->cand[j - 1];
-			j--;
+	size_t words = pattern_words(kb);
+	uint64_t *b0 = s->bits, *b1 = s->bits + words;
+	for (size_t w = 0; w < words; w++) {
+		if (b0[w] == 0)
+			continue;	/* most words: no pattern's first set occurred */
+		uint64_t cand = b0[w] & (b1[w] | s->single[w]);
+		b0[w] = 0;
+		while (cand) {
+			size_t pi = w * 64 + (size_t)__builtin_ctzll(cand);
+			cand &= cand - 1;
+			if (best.rule && kb->pat_prio[pi] < best.rule->priority)
+				break;
+			if (when_ok(&kb->rules[kb->pat_rule[pi]], reply, status))
+				try_pattern(kb, s, pi, text, len, &best);
 		}
-		s->cand[j] = pi;
 	}
-	for (size_t i = 0; i < s->ncand; i++) {
-		unsigned pi = s->cand[i];
-		if (when_ok(&kb->rules[kb->pat_rule[pi]], reply, status))
-			try_pattern(kb, s, pi, text, len, &best);
-	}
+	memset(b1, 0, words * sizeof *b1);
 	int ascii = -1;	/* not looked yet */
 	for (size_t i = 0; i < kb->nalways; i++) {
 		unsigned pi = kb->always_list[i];

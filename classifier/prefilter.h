@@ -11,6 +11,7 @@
 #define BW_PREFILTER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct bw_prefilter bw_prefilter;
 
@@ -30,6 +31,16 @@ bw_prefilter *bw_prefilter_new_tuned(const char *const *strs, const size_t *lens
 				     const unsigned *ids, size_t n,
 				     const char *const *samples, const size_t *slens,
 				     size_t nsamples);
+/*
+ * bw_prefilter_new_bits - the same, but ids below nbits are bit numbers:
+ * bw_prefilter_scan_bits sets them in a bitmap instead of reporting them
+ * (a string's ids are then ORed in with a few word-wide operations, which
+ * is what a caller counting hits per id wants). nbits 0: as _tuned.
+ */
+bw_prefilter *bw_prefilter_new_bits(const char *const *strs, const size_t *lens,
+				    const unsigned *ids, size_t n,
+				    const char *const *samples, const size_t *slens,
+				    size_t nsamples, size_t nbits);
 void bw_prefilter_free(bw_prefilter *pf);
 
 /*
@@ -41,5 +52,15 @@ void bw_prefilter_free(bw_prefilter *pf);
 void bw_prefilter_scan(const bw_prefilter *pf, const char *text, size_t len,
 		       void (*hit)(const unsigned *ids, size_t n, size_t start, void *ctx),
 		       void *ctx);
+/*
+ * bw_prefilter_scan_bits - the same scan; for each occurrence, the ids
+ * below the index's nbits are set in bits[] (bit id % 64 of bits[id / 64],
+ * nbits bits the caller has zeroed), and hit() is called with the others
+ * only, when there are any.
+ */
+void bw_prefilter_scan_bits(const bw_prefilter *pf, const char *text, size_t len,
+			    uint64_t *bits,
+			    void (*hit)(const unsigned *ids, size_t n, size_t start, void *ctx),
+			    void *ctx);
 
 #endif

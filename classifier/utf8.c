@@ -127,6 +127,31 @@ int bw_utf8_valid(const char *in, size_t n)
 	return 1;
 }
 
+/* Would bw_text_fold() change the well-formed sequence at p (l bytes)? */
+static int folds(const unsigned char *p, size_t l)
+{
+	return (l == 3 && p[0] == 0xE2 && p[1] == 0x80 &&
+		(p[2] == 0x98 || p[2] == 0x99 || p[2] == 0x9C || p[2] == 0x9D)) ||
+	       (l == 2 && ((p[0] == 0xC2 && p[1] == 0xA0) || (p[0] == 0xCA && p[1] == 0xBC)));
+}
+
+int bw_text_is_plain(const char *in, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)in;
+	size_t i = 0;
+
+	while (i < n) {
+		i += ascii_run(p + i, n - i);
+		if (i >= n)
+			break;
+		size_t l = seq_len(p + i, n - i);
+		if (l <= 1 || folds(p + i, l))
+			return 0;	/* NUL, ill-formed, or a character to fold */
+		i += l;
+	}
+	return 1;
+}
+
 /*
  * Typographic quotes and the no-break space stand for plain ones in bounce
  * texts ("wasn\u2019t found", "550\u00a05.1.1" from HTML mail), and the rules

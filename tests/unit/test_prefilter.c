@@ -3,7 +3,9 @@
  * one-string search bw_ci_find (facts.c), against naive searches.
  *
  * The prefilter must report every occurrence of every indexed string,
- * ASCII letters in either case, at its start offset, and nothing else;
+ * ASCII letters in either case, at its start offset, and nothing else (in
+ * bitmap mode: set the bit of exactly the strings that occur, and report
+ * the other ids as before);
  * bw_ci_find must return the first occurrence. Random trials use a fixed
  * seed, small alphabets (so strings share prefixes and grams and occur
  * often) and bytes next to the letters ('@', '[', '`', '{', 0xC1, 0xE1)
@@ -70,6 +72,22 @@ static void on_hit(const unsigned *ids, size_t n, size_t start, void *ctx)
 			h->bad = 1;
 		else
 			h->seen[ids[i]][start] = 1;
+	}
+}
+
+/* The same for ids i * 3 (test_bits). */
+static void on_hit_bits(const unsigned *ids, size_t n, size_t start, void *ctx)
+{
+	hits *h = ctx;
+
+	h->calls++;
+	if (n == 0)
+		h->bad = 1;
+	for (size_t i = 0; i < n; i++) {
+		if (ids[i] % 3 || ids[i] / 3 >= MAX_STRS || start >= MAX_TEXT)
+			h->bad = 1;
+		else
+			h->seen[ids[i] / 3][start] = 1;
 	}
 }
 
@@ -324,6 +342,64 @@ static void test_random(void **state)
 	}
 }
 
+/*
+ * Bitmap mode: ids below nbits are bits set for a string that occurs
+ * anywhere; the others are reported at every occurrence, as without it.
+ */
+static void test_bits(void **state)
+{
+	static const char alpha[] = "abAB@[`{\xc1.";
+	static char strs[MAX_STRS][MAX_SLEN + 1];
+	static hits h;
+	const char *p[MAX_STRS];
+	size_t lens[MAX_STRS];
+	unsigned ids[MAX_STRS];
+	char text[MAX_TEXT];
+	uint64_t seed = 0x3C6EF372FE94F82BULL;
+	(void)state;
+
+	for (int trial = 0; trial < 2000; trial++) {
+		size_t n = 1 + below(&seed, MAX_STRS), nbits = below(&seed, 130);
+		for (size_t i = 0; i < n; i++) {
+			lens[i] = 3 + below(&seed, trial % 2 ? 3 : 10);
+			for (size_t k = 0; k < lens[i]; k++)
+				strs[i][k] = alpha[below(&seed, sizeof alpha - 1)];
+			strs[i][lens[i]] = '\0';
+			p[i] = strs[i];
+			/* spread over several words of the bitmap, some past nbits */
+			ids[i] = (unsigned)(i * 3);
+		}
+		size_t len = below(&seed, MAX_TEXT);
+		for (size_t k = 0; k < len; k++) {
+			char c = alpha[below(&seed, sizeof alpha - 1)];
+			text[k] = below(&seed, 2) && c >= 'a' && c <= 'z' ? (char)(c - 32) : c;
+		}
+		bw_prefilter *pf = bw_prefilter_new_bits(p, lens, ids, n, NULL, NULL, 0, nbits);
+		assert_non_null(pf);
+		uint64_t bits[3] = {0};
+		memset(&h, 0, sizeof h);
+		bw_prefilter_scan_bits(pf, text, len, bits, on_hit_bits, &h);
+		assert_false(h.bad);
+		for (size_t i = 0; i < n; i++) {
+			int anywhere = 0;
+			for (size_t q = 0; q < MAX_TEXT; q++) {
+				int want = q + lens[i] <= len && same_ci(text + q, strs[i], lens[i]);
+				anywhere |= want;
+				if (ids[i] >= nbits)
+					assert_int_equal(want, h.seen[i][q]);
+				else
+					assert_int_equal(0, h.seen[i][q]);
+			}
+			int bit = ids[i] < nbits && (bits[ids[i] / 64] >> (ids[i] % 64) & 1);
+			assert_int_equal(bit, ids[i] < nbits && anywhere);
+		}
+		/* no bit at or past nbits */
+		for (size_t b = nbits; b < 192; b++)
+			assert_false(bits[b / 64] >> (b % 64) & 1);
+		bw_prefilter_free(pf);
+	}
+}
+
 /* The first occurrence, naively. */
 static const char *naive_find(const char *hay, size_t n, const char *needle, size_t m)
 {
@@ -413,6 +489,7 @@ int main(void)
 		cmocka_unit_test(test_empty_text),
 		cmocka_unit_test(test_refuses_short),
 		cmocka_unit_test(test_random),
+		cmocka_unit_test(test_bits),
 		cmocka_unit_test(test_ci_find_fixed),
 		cmocka_unit_test(test_ci_find_random),
 	};
