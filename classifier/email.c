@@ -12,6 +12,18 @@
  * GMime sees the bytes, so CR-only, CRLF and LF files read the same. Charsets
  * are converted to UTF-8; transfer encodings are decoded by GMime.
  *
+ * Speed: GMime's cost is mostly one GObject per header field, part, content
+ * type, parameter and stream, so GMime is given only what can change the
+ * result (and its answers are the same as for the whole email): the
+ * top-level header block without the fields nothing here reads (trace
+ * fields, signatures), nothing after the returned message's header block
+ * when the DSN comes first, and not that header block either (read here,
+ * as GMime would read it; when the report turns out not to be one this
+ * holds for, the email is parsed again with it). One email is read as a
+ * MIME part rather than a GMimeMessage, an mbox of one message as that
+ * message; the buffer is read in place, and parts are decoded without
+ * stream and filter objects.
+ *
  * Diagnostics: returns -1 with err filled only when memory runs out or the
  * input is empty; broken MIME is read as far as it goes.
  *
@@ -20,12 +32,14 @@
  */
 #include <ctype.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <gmime/gmime.h>
 
+#include "ascii.h"
 #include "facts.h"
 #include "segment.h"
 
@@ -99,8 +113,15 @@ int bw_email_detect(const char *data, size_t len)
 		const char *eol = p;
 		size_t n;
 
-		while (eol < end && *eol != '\n' && *eol != '\r')
-			eol++;
+		eol = memchr(p, '\n', (size_t)(end - p));
+		if (!eol)
+			eol = end;
+		{
+			const char *cr = memchr(p, '\r', (size_t)(eol - p));
+
+			if (cr)
+				eol = cr;
+		}
 		if (eol == p)
 			break;	/* blank line: end of the header */
 		if (*p == ' ' || *p == '\t') {
@@ -108,8 +129,10 @@ int bw_email_detect(const char *data, size_t len)
 				return 0;
 		} else if ((n = field_name_len(p, eol)) > 0) {
 			fields++;
-			for (int i = 0; mail_headers[i]; i++)
-				if (strlen(mail_headers[i]) == n &&
+			/* (one known field is enough: the rest only need to be fields) */
+			for (int i = 0; !known && mail_headers[i]; i++)
+				if (low((unsigned char)p[0]) == mail_headers[i][0] &&
+				    strlen(mail_headers[i]) == n &&
 				    strncasecmp(p, mail_headers[i], n) == 0) {
 					known++;
 					break;
@@ -152,7 +175,7 @@ static char *dup_trim(const char *s, size_t n)
  */
 static char *normalise_eol(const char *data, size_t len, size_t *outlen)
 {
-	char *out = malloc(len + 1), *o = out;
+	char *out = g_try_malloc(len + 1), *o = out;	/* GMime may take it */
 	const char *cr;
 
 	if (!out)
@@ -192,7 +215,8 @@ static char *to_utf8(const char *text, size_t len)
 			return r;
 		}
 	}
-	if (g_utf8_validate(text, (gssize)len, NULL))
+	/* (the RFC 3629 check of g_utf8_validate(), NULs refused alike) */
+	if (bw_utf8_valid(text, len))
 		return bw_strndup(text, len);
 	{
 		char *c = g_mime_utils_decode_8bit(NULL, text, len);
@@ -206,6 +230,71 @@ static char *to_utf8(const char *text, size_t len)
 	}
 }
 
+/*
+ * Like to_utf8(), taking t (len bytes, malloc'd, room for a NUL at t[len]):
+ * returns t itself when it is UTF-8 already, else frees it.
+ */
+static char *own_utf8(char *t, size_t len)
+{
+	char *r;
+
+	if (!memchr(t, 0x1b, len) && bw_utf8_valid(t, len)) {
+		t[len] = '\0';
+		return t;
+	}
+	r = to_utf8(t, len);
+	free(t);
+	return r;
+}
+
+/*
+ * The content of a part read straight from its stream (the parser's window
+ * on the email) and decoded with GMime's decoder state, without the stream
+ * and filter objects of g_mime_data_wrapper_write_to_stream(); the same
+ * bytes. NULL with *done = 0 when the encoding is one this does not handle.
+ */
+static char *content_direct(GMimeDataWrapper *w, int *done)
+{
+	GMimeContentEncoding enc = g_mime_data_wrapper_get_encoding(w);
+	GMimeStream *src = g_mime_data_wrapper_get_stream(w);
+	gint64 n = src ? g_mime_stream_length(src) : -1;
+	size_t got = 0;
+	char *raw;
+
+	*done = 0;
+	if (n < 0 || n > (gint64)(1 << 30) ||
+	    (enc != GMIME_CONTENT_ENCODING_DEFAULT && enc != GMIME_CONTENT_ENCODING_7BIT &&
+	     enc != GMIME_CONTENT_ENCODING_8BIT && enc != GMIME_CONTENT_ENCODING_BINARY &&
+	     enc != GMIME_CONTENT_ENCODING_BASE64 && enc != GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE))
+		return NULL;
+	*done = 1;
+	if (!(raw = malloc((size_t)n + 1)))
+		return NULL;
+	g_mime_stream_reset(src);
+	while (got < (size_t)n) {
+		ssize_t r = g_mime_stream_read(src, raw + got, (size_t)n - got);
+
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	g_mime_stream_reset(src);
+	if (enc == GMIME_CONTENT_ENCODING_BASE64 || enc == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE) {
+		GMimeEncoding st;
+		char *out;
+
+		g_mime_encoding_init_decode(&st, enc);
+		if (!(out = malloc(g_mime_encoding_outlen(&st, got) + 1))) {
+			free(raw);
+			return NULL;
+		}
+		got = g_mime_encoding_step(&st, raw, got, out);
+		free(raw);
+		raw = out;
+	}
+	return own_utf8(raw, got);
+}
+
 /* Decoded content of a leaf part (transfer encoding undone), as UTF-8. */
 static char *part_bytes(GMimeObject *obj)
 {
@@ -213,12 +302,16 @@ static char *part_bytes(GMimeObject *obj)
 	GMimeStream *s;
 	GByteArray *ba;
 	char *r;
+	int done;
 
 	if (!GMIME_IS_PART(obj))
 		return NULL;
 	w = g_mime_part_get_content(GMIME_PART(obj));
 	if (!w)
 		return bw_strndup("", 0);
+	r = content_direct(w, &done);
+	if (done)
+		return r;
 	s = g_mime_stream_mem_new();
 	g_mime_data_wrapper_write_to_stream(w, s);
 	ba = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(s));
@@ -515,6 +608,7 @@ typedef struct walk {
 	GMimeMessage *orig;	/* message/rfc822: the returned message (borrowed) */
 	char *orig_headers;	/* text/rfc822-headers */
 	int report;		/* 1 dsn, 2 feedback (multipart/report type) */
+	int empty_msgpart;	/* a message/rfc822 part without a message seen */
 	int nomem;
 } walk_t;
 
@@ -554,8 +648,10 @@ static void walk_tree(walk_t *w, GMimeObject *o, int depth)
 	if (GMIME_IS_MESSAGE_PART(o)) {
 		GMimeMessage *m = g_mime_message_part_get_message(GMIME_MESSAGE_PART(o));
 
-		if (!m)
+		if (!m) {
+			w->empty_msgpart = 1;
 			return;
+		}
 		if (is_ctype(o, "message", "delivery-status") ||
 		    is_ctype(o, "message", "global-delivery-status")) {
 			/* some GMime versions parse a DSN as a message: its
@@ -727,6 +823,46 @@ static int orig_from_message(bw_message *msg, GMimeMessage *m)
 	return 0;
 }
 
+/*
+ * The same as orig_from_message(), from the returned message's header block
+ * as text (t, len: clean fields and continuations, see clean_block()), read
+ * as GMime reads it: a field's raw value runs from its colon to the end of
+ * its last continuation line.
+ */
+static int orig_from_raw(bw_message *msg, const char *t, size_t len)
+{
+	const char *p = t, *end = t + len;
+
+	while (p < end) {
+		size_t n = field_name_len(p, end);
+		const char *v = p + n + 1, *e = v;
+		char name[80], *val;
+		int r;
+
+		do {
+			const char *eol = memchr(e, '\n', (size_t)(end - e));
+
+			e = eol ? eol + 1 : end;
+		} while (e < end && (*e == ' ' || *e == '\t'));
+		if (n >= sizeof name) {
+			p = e;
+			continue;
+		}
+		memcpy(name, p, n);
+		name[n] = '\0';
+		val = g_strstrip(g_strndup(v, (gsize)(e - v)));
+		for (char *q = val; *q; q++)
+			if (*q == '\n' || *q == '\t')
+				*q = ' ';
+		r = set_orig_field(msg, name, val);
+		g_free(val);
+		if (r < 0)
+			return -1;
+		p = e;
+	}
+	return 0;
+}
+
 /* How many header fields follow one another from p (continuations skipped). */
 static int field_run(const char *p, const char *end)
 {
@@ -853,6 +989,43 @@ static int contains_ci(const char *hay, const char *needle)
 	return hay && bw_ci_find(hay, strlen(hay), needle, strlen(needle)) != NULL;
 }
 
+/*
+ * Does hay hold any of words (NULL-terminated list, at most 64), ASCII
+ * letters matching either case? The same answer as contains_ci() for each
+ * word in turn, in one pass over hay: a table from each byte to the words
+ * that start with it (either case) leaves most bytes at one look-up.
+ */
+static int contains_any_ci(const char *hay, const char *const *words)
+{
+	unsigned char head[256], next[64];	/* word index + 1; 0: none */
+	int nw = 0;
+
+	if (!hay)
+		return 0;
+	while (nw < 64 && words[nw])
+		nw++;
+	memset(head, 0, sizeof head);
+	for (int i = nw - 1; i >= 0; i--) {
+		unsigned char c = low((unsigned char)words[i][0]);
+
+		next[i] = head[c];
+		head[c] = (unsigned char)(i + 1);
+	}
+	for (int c = 'a'; c <= 'z'; c++)
+		head[c - 32] = head[c];
+	for (const unsigned char *p = (const unsigned char *)hay; *p; p++) {
+		for (unsigned k = head[*p]; k; k = next[k - 1]) {
+			const unsigned char *w = (const unsigned char *)words[k - 1] + 1, *q = p + 1;
+
+			while (*w && *q && low(*q) == low(*w))
+				q++, w++;
+			if (!*w)
+				return 1;
+		}
+	}
+	return 0;
+}
+
 static int emit_rcpt(bw_message *msg, dsn_rcpt *r, const bw_message *hm, size_t nrcpt)
 {
 	bw_segment *s = bw_message_add_segment(msg);
@@ -904,15 +1077,15 @@ static int emit_rcpt(bw_message *msg, dsn_rcpt *r, const bw_message *hm, size_t 
 	 * words first, else the notice's for this recipient, which then joins
 	 * the text so that a reader sees it too */
 	{
-		const char *cmd = bw_command_scan(s->text, strlen(s->text));
+		/* (a notice's segment without a command has none in its text:
+		 * bw_text_split() scanned it) */
+		const char *own = bw_command_scan(s->text, strlen(s->text)), *cmd = own;
 
 		if (!cmd && h && h->command)
 			cmd = h->command;
-		if (!cmd && h && h->text)
-			cmd = bw_command_scan(h->text, h->len);
 		if (cmd && !(s->command = dup_cstr(cmd)))
 			return -1;
-		if (cmd && !bw_command_scan(s->text, strlen(s->text)) &&
+		if (cmd && !own &&
 		    (!strcmp(cmd, "DATA") || !strcmp(cmd, "RCPT") || !strcmp(cmd, "MAIL"))) {
 			char *t = g_strdup_printf("%s (in reply to %s command)", s->text,
 						  !strcmp(cmd, "DATA") ? "end of DATA" :
@@ -1092,9 +1265,8 @@ static int from_mail_system(const char *from)
 
 	if (!from)
 		return 0;
-	for (int i = 0; who[i]; i++)
-		if (contains_ci(from, who[i]))
-			return 1;
+	if (contains_any_ci(from, who))
+		return 1;
 	/* "post_master", "Mailer.Daemon": compare without punctuation */
 	for (const char *p = from; *p && k + 1 < sizeof flat; p++)
 		if (isalnum((unsigned char)*p) || *p == '@')
@@ -1129,12 +1301,7 @@ static int subject_says_bounce(const char *subj)
 		NULL
 	};
 
-	if (!subj)
-		return 0;
-	for (int i = 0; words[i]; i++)
-		if (contains_ci(subj, words[i]))
-			return 1;
-	return 0;
+	return contains_any_ci(subj, words);
 }
 
 /*
@@ -1153,13 +1320,7 @@ static int says_delay(const char *subj, const char *human)
 		"still being retried", "message still undelivered", NULL
 	};
 
-	for (int i = 0; subj && subj_words[i]; i++)
-		if (contains_ci(subj, subj_words[i]))
-			return 1;
-	for (int i = 0; human && body_words[i]; i++)
-		if (contains_ci(human, body_words[i]))
-			return 1;
-	return 0;
+	return contains_any_ci(subj, subj_words) || contains_any_ci(human, body_words);
 }
 
 static void mark_delayed(bw_message *msg, size_t from)
@@ -1179,12 +1340,7 @@ static int subject_says_autoreply(const char *subj)
 		"réponse automatique", "respuesta automática", NULL
 	};
 
-	if (!subj)
-		return 0;
-	for (int i = 0; words[i]; i++)
-		if (contains_ci(subj, words[i]))
-			return 1;
-	return 0;
+	return contains_any_ci(subj, words);
 }
 
 /* Headers that mark an automatic reply (RFC 3834 and common ones). */
@@ -1218,12 +1374,7 @@ static int body_says_bounce(const char *t)
 		NULL
 	};
 
-	if (!t)
-		return 0;
-	for (int i = 0; words[i]; i++)
-		if (contains_ci(t, words[i]))
-			return 1;
-	return 0;
+	return contains_any_ci(t, words);
 }
 
 /* A bare-address form of a From header (new), for a vacation's recipient. */
@@ -1295,7 +1446,17 @@ static int fill_feedback(bw_message *msg, walk_t *w, const char *human)
 	return rc;
 }
 
-static int fill_message(bw_message *msg, GMimeMessage *m, int depth);
+/*
+ * The returned message's header block, when bw_email_parse() kept it from
+ * GMime (see useful_length()): GMime then sees an empty message/rfc822 part.
+ */
+typedef struct hidden {
+	const char *p;
+	size_t len;
+} hidden_t;
+
+static int fill_message(bw_message *msg, GMimeObject *top, GMimeObject *body, int depth,
+			const hidden_t *hid);
 
 /* Parse bytes as one message (NULL when GMime gives nothing). */
 static GMimeMessage *parse_one(const char *data, size_t len)
@@ -1524,11 +1685,18 @@ static int failed_recipients(bw_message *msg, size_t from, GMimeObject *top)
 	return 0;
 }
 
-/* Classify one parsed message and fill msg. */
-static int fill_message(bw_message *msg, GMimeMessage *m, int depth)
+/*
+ * Classify one parsed message and fill msg: top holds the message's header
+ * fields, body is its MIME content (the same object when the message was
+ * read as one MIME part). hid (or NULL): the returned message's header block
+ * that GMime did not see. Returns 0, -1 on ENOMEM, or 1 (msg untouched) when
+ * hid cannot stand in for what GMime would have made of it: the caller then
+ * parses again with the block.
+ */
+static int fill_message(bw_message *msg, GMimeObject *top, GMimeObject *body, int depth,
+			const hidden_t *hid)
 {
 	walk_t w = { 0 };
-	GMimeObject *top = GMIME_OBJECT(m);
 	const char *subject = g_mime_object_get_header(top, "Subject");
 	const char *from = g_mime_object_get_header(top, "From");
 	char *subj = NULL, *human = NULL;
@@ -1538,7 +1706,17 @@ static int fill_message(bw_message *msg, GMimeMessage *m, int depth)
 	int rc = 0, null_sender;
 
 	w.dsn = g_string_new(NULL);
-	walk_tree(&w, g_mime_message_get_mime_part(m), 0);
+	walk_tree(&w, body, 0);
+	/*
+	 * Only a report with a DSN, whose first message/rfc822 part is the
+	 * hidden one (or comes after another), reads the same without it.
+	 */
+	if (hid && (w.dsn->len == 0 || (!w.orig && !w.empty_msgpart) ||
+		    (w.orig && g_mime_header_list_get_count(
+				g_mime_object_get_header_list(GMIME_OBJECT(w.orig))) == 0))) {
+		walk_free(&w);
+		return 1;
+	}
 	if (w.dsn->len == 0 && w.orig && !w.nomem) {
 		/* a bounce forwarded as an attachment: read the inner one */
 		GMimeObject *inner = g_mime_message_get_mime_part(w.orig);
@@ -1562,7 +1740,11 @@ static int fill_message(bw_message *msg, GMimeMessage *m, int depth)
 			g_object_unref(reparsed);
 		return -1;
 	}
-	if (subject) {
+	if (subject && !strstr(subject, "=?")) {
+		/* GMime's value is decoded already: a second decoding has no
+		 * encoded word to act on */
+		subj = to_utf8(subject, strlen(subject));
+	} else if (subject) {
 		char *d = g_mime_utils_header_decode_text(NULL, subject);
 
 		subj = d ? to_utf8(d, strlen(d)) : NULL;
@@ -1577,6 +1759,8 @@ static int fill_message(bw_message *msg, GMimeMessage *m, int depth)
 
 	/* the returned message */
 	if (w.orig && orig_from_message(msg, w.orig) < 0)
+		rc = -1;
+	else if (!w.orig && hid && orig_from_raw(msg, hid->p, hid->len) < 0)
 		rc = -1;
 	if (rc == 0 && w.orig_headers && orig_from_text(msg, w.orig_headers, strlen(w.orig_headers)) < 0)
 		rc = -1;
@@ -1608,7 +1792,8 @@ static int fill_message(bw_message *msg, GMimeMessage *m, int depth)
 			if (inner) {
 				size_t before = msg->nsegs;
 
-				rc = fill_message(msg, inner, depth + 1);
+				rc = fill_message(msg, GMIME_OBJECT(inner),
+						  g_mime_message_get_mime_part(inner), depth + 1, NULL);
 				g_object_unref(inner);
 				if (rc < 0 || msg->nsegs > before)
 					goto out;
@@ -1702,12 +1887,15 @@ out:
  * delivery-status part comes before the returned message, everything after
  * the returned message's header block (its body, its attachments) cannot
  * change the findings, and parsing it is most of the cost: cut it off.
+ * *inner receives the offset of that header block when there is a cut (it
+ * then ends with the blank line just before the cut), else 0.
  */
-static size_t useful_length(const char *buf, size_t len)
+static size_t useful_length(const char *buf, size_t len, size_t *inner)
 {
 	const char *p = buf, *end = buf + len;
 	int seen_dsn = 0;
 
+	*inner = 0;
 	while (p < end) {
 		const char *eol = memchr(p, '\n', (size_t)(end - p));
 
@@ -1724,7 +1912,7 @@ static size_t useful_length(const char *buf, size_t len)
 			} else if (seen_dsn && eol - v >= 14 &&
 				   g_ascii_strncasecmp(v, "message/rfc822", 14) == 0) {
 				/* skip the part's header, then the message's header */
-				const char *q = eol;
+				const char *q = eol, *in = NULL;
 				int blanks = 0;
 
 				while (q < end && blanks < 2) {
@@ -1732,10 +1920,12 @@ static size_t useful_length(const char *buf, size_t len)
 
 					if (!e2)
 						return len;
-					if (e2 == q + 1)
-						blanks++;
+					if (e2 == q + 1 && ++blanks == 1)
+						in = e2 + 1;
 					q = e2;
 				}
+				if (blanks == 2)
+					*inner = (size_t)(in - buf);
 				return (size_t)(q + 1 - buf);
 			}
 		}
@@ -1744,14 +1934,163 @@ static size_t useful_length(const char *buf, size_t len)
 	return len;
 }
 
+/*
+ * End of the header block at p (its blank line, or end) when every line of
+ * it is a "Name:" field or a continuation line, and none starts with "--"
+ * (a boundary); NULL otherwise, or when it is empty.
+ */
+static const char *clean_block(const char *p, const char *end)
+{
+	const char *q = p;
+
+	while (q < end && *q != '\n') {
+		const char *eol = memchr(q, '\n', (size_t)(end - q));
+
+		if (!eol)
+			eol = end;
+		if (*q == ' ' || *q == '\t') {
+			if (q == p)
+				return NULL;
+		} else if (field_name_len(q, eol) == 0 || (q[0] == '-' && q[1] == '-')) {
+			return NULL;
+		}
+		q = eol < end ? eol + 1 : end;
+	}
+	return q > p ? q : NULL;
+}
+
+/*
+ * Header fields of the top-level header block that GMime is given: the ones
+ * fill_message() reads, and every Content- field (GMime reads those). Trace
+ * fields, signatures and the like would each cost GMime an object for
+ * nothing.
+ */
+static int top_field_wanted(const char *name, size_t n)
+{
+	static const struct { const char *s; size_t n; } keep[] = {
+		{"subject", 7}, {"from", 4}, {"return-path", 11}, {"x-failed-recipients", 19},
+		{"auto-submitted", 14}, {"x-autoreply", 11}, {"x-autorespond", 13},
+		{"x-autoresponder", 15}, {"mime-version", 12}, {NULL, 0}
+	};
+
+	if (n > 8 && g_ascii_strncasecmp(name, "content-", 8) == 0)
+		return 1;
+	for (int i = 0; keep[i].s; i++)
+		if (keep[i].n == n && low((unsigned char)name[0]) == keep[i].s[0] &&
+		    g_ascii_strncasecmp(name, keep[i].s, n) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Drop the unwanted fields (with their continuation lines) from the header
+ * block at buf + from (up to its blank line), moving the rest of the buffer
+ * up; returns the new length. A block holding any line that is neither a
+ * "Name:" field nor a continuation is left as it is: GMime reads such lines
+ * in ways that depend on what came before them.
+ */
+static size_t drop_fields(char *buf, size_t from, size_t len, int (*wanted)(const char *, size_t))
+{
+	char *p = buf + from, *end = buf + len, *o;
+	const char *q, *hend = clean_block(p, end);
+
+	if (!hend)
+		return len;
+	o = p;
+	q = p;
+	while (q < hend) {
+		const char *f = q;
+		size_t n = field_name_len(q, hend);
+
+		/* the field and its continuation lines */
+		do {
+			const char *eol = memchr(q, '\n', (size_t)(hend - q));
+
+			q = eol ? eol + 1 : hend;
+		} while (q < hend && (*q == ' ' || *q == '\t'));
+		if (wanted(f, n)) {
+			if (o != f)
+				memmove(o, f, (size_t)(q - f));
+			o += q - f;
+		}
+	}
+	if (o == hend)
+		return len;
+	memmove(o, hend, (size_t)(end - hend) + 1);	/* with the NUL */
+	return len - (size_t)(hend - o);
+}
+
+/*
+ * Parse buf (blen bytes, left to the caller) into in. Returns 0, -1 on
+ * ENOMEM, or 1 when fill_message() asks for the hidden block back (in is
+ * then as it was).
+ */
+static int parse_buffer(char *buf, size_t blen, int mbox, const hidden_t *hid, bw_input *in,
+			int *n)
+{
+	/* GMime reads the buffer in place: neither the stream nor the array
+	 * owns it */
+	GByteArray *ba = g_byte_array_new_take((guint8 *)buf, blen);
+	GMimeStream *stream = g_mime_stream_mem_new_with_byte_array(ba);
+	GMimeParser *parser;
+	int rc = 0;
+
+	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(stream), FALSE);
+	parser = g_mime_parser_new_with_stream(stream);
+	if (!mbox) {
+		/*
+		 * One email: read it as a MIME part, whose header list then
+		 * holds the message's fields too. That spares GMime what a
+		 * GMimeMessage does on top (address lists, dates, ...), which
+		 * nothing here reads. A header block GMime refuses as a part
+		 * (a leading ">From " line) is read as a message, as before.
+		 */
+		GMimeObject *top = g_mime_parser_construct_part(parser, NULL);
+
+		if (top) {
+			bw_message *msg = bw_input_add_message(in);
+
+			if (!msg)
+				rc = -1;
+			else if ((rc = fill_message(msg, top, top, 0, hid)) == 1)
+				in->nmsgs--;	/* untouched: give it back */
+			else if (rc == 0)
+				(*n)++;
+			g_object_unref(top);
+			goto done;
+		}
+		g_mime_stream_reset(stream);
+		g_mime_parser_init_with_stream(parser, stream);
+	}
+	g_mime_parser_set_format(parser, mbox ? GMIME_FORMAT_MBOX : GMIME_FORMAT_MESSAGE);
+	do {
+		GMimeMessage *m = g_mime_parser_construct_message(parser, NULL);
+		bw_message *msg;
+
+		if (!m)
+			break;
+		msg = bw_input_add_message(in);
+		rc = msg ? fill_message(msg, GMIME_OBJECT(m), g_mime_message_get_mime_part(m), 0, hid) : -1;
+		g_object_unref(m);
+		if (rc == 1)
+			in->nmsgs--;
+		if (rc != 0)
+			break;
+		(*n)++;
+	} while (mbox && !g_mime_parser_eos(parser));
+done:
+	g_object_unref(parser);
+	g_object_unref(stream);
+	g_byte_array_free(ba, FALSE);
+	return rc;
+}
+
 int bw_email_parse(const char *data, size_t len, bw_input *in, bw_error *err)
 {
 	char *buf;
-	size_t blen;
-	GMimeStream *stream;
-	GMimeParser *parser;
-	int mbox, rc = 0, n = 0;
-	const char *p;
+	size_t blen, skip = 0, inner = 0;
+	hidden_t hid = { NULL, 0 };
+	int mbox, rc, n = 0;
 
 	if (!data || len == 0) {
 		set_err(err, "empty input");
@@ -1763,39 +2102,48 @@ int bw_email_parse(const char *data, size_t len, bw_input *in, bw_error *err)
 		set_err(err, "out of memory");
 		return -1;
 	}
-	p = buf;
-	while (*p == '\n')
-		p++;
-	mbox = strncmp(p, "From ", 5) == 0;
-	blen -= (size_t)(p - buf);
-	if (!mbox)
-		blen = useful_length(p, blen);
-	stream = g_mime_stream_mem_new_with_buffer(p, blen);
-	free(buf);
-	parser = g_mime_parser_new_with_stream(stream);
-	g_object_unref(stream);
-	g_mime_parser_set_format(parser, mbox ? GMIME_FORMAT_MBOX : GMIME_FORMAT_MESSAGE);
+	while (skip < blen && buf[skip] == '\n')
+		skip++;
+	if (skip) {
+		memmove(buf, buf + skip, blen - skip + 1);
+		blen -= skip;
+	}
+	mbox = strncmp(buf, "From ", 5) == 0;
 	in->kind = mbox ? BW_INPUT_MBOX : BW_INPUT_EMAIL;
-	do {
-		GMimeMessage *m = g_mime_parser_construct_message(parser, NULL);
-		bw_message *msg;
+	if (mbox) {
+		/* an mbox of one message (no other line starts with "From "),
+		 * the usual saved bounce, reads as that message does */
+		const char *eol = memchr(buf, '\n', blen);
 
-		if (!m)
-			break;
-		msg = bw_input_add_message(in);
-		if (!msg || fill_message(msg, m, 0) < 0) {
-			g_object_unref(m);
-			set_err(err, "out of memory");
-			rc = -1;
-			break;
+		if (eol && !memmem(eol, blen - (size_t)(eol - buf), "\nFrom ", 6)) {
+			size_t off = (size_t)(eol + 1 - buf);
+
+			memmove(buf, buf + off, blen - off + 1);
+			blen -= off;
+			mbox = 0;
 		}
-		g_object_unref(m);
-		n++;
-	} while (mbox && !g_mime_parser_eos(parser));
-	g_object_unref(parser);
-	if (rc == 0 && n == 0) {
+	}
+	if (!mbox) {
+		blen = drop_fields(buf, 0, blen, top_field_wanted);
+		blen = useful_length(buf, blen, &inner);
+		/* the returned message's header block: read here, not by GMime
+		 * (it would build a whole message of objects for five fields) */
+		if (inner && inner < blen && clean_block(buf + inner, buf + blen - 1) == buf + blen - 1) {
+			hid.p = buf + inner;
+			hid.len = blen - 1 - inner;
+		}
+	}
+	rc = parse_buffer(buf, hid.p ? inner : blen, mbox, hid.p ? &hid : NULL, in, &n);
+	if (rc == 1)
+		rc = parse_buffer(buf, blen, mbox, NULL, in, &n);
+	g_free(buf);
+	if (rc < 0) {
+		set_err(err, "out of memory");
+		return -1;
+	}
+	if (n == 0) {
 		set_err(err, "not an email");
 		return -1;
 	}
-	return rc;
+	return 0;
 }

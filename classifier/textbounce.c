@@ -18,15 +18,26 @@
  * The splitter recognises the wording of many MTAs only to name the agent and
  * the remote server; the segmentation itself is generic.
  *
+ * Speed: the text is read a few times in all, not once per word: the
+ * notice's agent words, the SMTP command phrases (command.c) and "transcript
+ * of session" are found in one pass with a many-string index (prefilter.c);
+ * a line's tests start with the cheapest, prefixes are compared from their
+ * first byte.
+ *
  * Diagnostics: returns the number of segments added, or -1 on ENOMEM.
- * Threads: no state outside the call.
+ * Threads: the index is built once per process (pthread_once), then only
+ * read; no other state outside the call.
  */
 #include <ctype.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "ascii.h"
 #include "facts.h"
+#include "kb.h"
+#include "prefilter.h"
 #include "segment.h"
 
 #define MAX_SEGS 512		/* recipients taken from one text */
@@ -58,6 +69,31 @@ static int ci_starts(const char *s, size_t n, const char *prefix)
 	size_t m = strlen(prefix);
 
 	return n >= m && strncasecmp(s, prefix, m) == 0;
+}
+
+/* A string and its length, for the tables of prefixes below. */
+typedef struct lit {
+	const char *s;
+	size_t n;
+} lit_t;
+#define LIT(x) { x, sizeof x - 1 }
+
+/*
+ * The first of prefixes (ended by {NULL, 0}) that s (n bytes) starts with,
+ * ASCII letters matching either case; NULL when none does. The first byte
+ * is compared before the rest, so a line costs a few operations per prefix.
+ */
+static const lit_t *starts_any(const char *s, size_t n, const lit_t *prefixes)
+{
+	unsigned char c;
+
+	if (n == 0)
+		return NULL;
+	c = low((unsigned char)s[0]);
+	for (const lit_t *l = prefixes; l->s; l++)
+		if (low((unsigned char)l->s[0]) == c && n >= l->n && strncasecmp(s, l->s, l->n) == 0)
+			return l;
+	return NULL;
 }
 
 /* ------------------------------------------------------------- lines */
@@ -149,12 +185,11 @@ static int is_field_line(const line_t *l)
 	return l->indent == 0 && i > 0 && i < l->n && l->p[i] == ':' && i < 40;
 }
 
-static int field_is(const line_t *l, const char *name)
+static int field_is_n(const line_t *l, const char *name, size_t m)
 {
-	size_t m = strlen(name);
-
-	return l->n > m && strncasecmp(l->p, name, m) == 0 && l->p[m] == ':';
+	return l->n > m && l->p[m] == ':' && strncasecmp(l->p, name, m) == 0;
 }
+#define field_is(l, name) field_is_n(l, name, sizeof name - 1)
 
 /* A line that introduces the copy of the returned message. */
 static int is_copy_marker(const line_t *l)
@@ -172,33 +207,71 @@ static int is_copy_marker(const line_t *l)
 	};
 	const char *p = l->p;
 	size_t n = l->n;
+	unsigned char f[128];
+	int key = 0, lw = 0;
 
 	if (n == 0 || n > 120)
 		return 0;
-	/* every phrase holds one of these: skip the rest cheaply */
-	if (!ci_has(p, n, "riginal") && !ci_has(p, n, "opy") && !ci_has(p, n, "essage") &&
-	    !ci_has(p, n, "eader") && !ci_has(p, n, "rspr"))
+	/*
+	 * One pass over the line, lower-cased: does it hold one of the
+	 * fragments every phrase holds ("riginal", "opy", "essage",
+	 * "eader", "rspr"), and "low" (of "follow", "below")?
+	 */
+	for (size_t i = 0; i < n; i++)
+		f[i] = low((unsigned char)p[i]);
+	for (size_t i = 0; i + 3 <= n && !(key && lw); i++) {
+		const unsigned char *q = f + i;
+		size_t room = n - i;
+
+		switch (q[0]) {
+		case 'r':
+			key |= (room >= 7 && memcmp(q, "riginal", 7) == 0) ||
+			       (room >= 4 && memcmp(q, "rspr", 4) == 0);
+			break;
+		case 'o':
+			key |= q[1] == 'p' && q[2] == 'y';
+			break;
+		case 'e':
+			key |= (room >= 6 && memcmp(q, "essage", 6) == 0) ||
+			       (room >= 5 && memcmp(q, "eader", 5) == 0);
+			break;
+		case 'l':
+			lw |= q[1] == 'o' && q[2] == 'w';
+			break;
+		}
+	}
+	if (!key)
+		return 0;
+	/* a separator line, or a sentence announcing what follows */
+	if (!(!isalnum((unsigned char)p[0]) || p[n - 1] == ':' || p[n - 1] == '-' ||
+	      (lw && (ci_has(p, n, "follow") || ci_has(p, n, "below")))))
 		return 0;
 	for (int i = 0; words[i]; i++)
-		if (ci_has(p, n, words[i])) {
-			/* a separator line, or a sentence announcing what follows */
-			if (!isalnum((unsigned char)p[0]) || ci_has(p, n, "follow") ||
-			    ci_has(p, n, "below") ||
-			    p[n - 1] == ':' || p[n - 1] == '-')
-				return 1;
-		}
+		if (ci_has(p, n, words[i]))
+			return 1;
 	return 0;
 }
 
 /* A run of RFC 5322 header fields starting at line i (the returned message). */
 static int is_header_block(const line_t *v, size_t n, size_t i)
 {
-	size_t j = i + 1;
+	static const lit_t names[] = {
+		LIT("Received"), LIT("Return-Path"), LIT("Message-ID"), LIT("DKIM-Signature"),
+		LIT("X-Received"), LIT("ARC-Seal"), LIT("Delivered-To"), LIT("MIME-Version"),
+		{NULL, 0}
+	};
+	const line_t *l = &v[i];
+	const char *colon;
+	size_t j = i + 1, k;
+	int named = 0;
 
-	if (!(field_is(&v[i], "Received") || field_is(&v[i], "Return-Path") ||
-	      field_is(&v[i], "Message-ID") || field_is(&v[i], "DKIM-Signature") ||
-	      field_is(&v[i], "X-Received") || field_is(&v[i], "ARC-Seal") ||
-	      field_is(&v[i], "Delivered-To") || field_is(&v[i], "MIME-Version")))
+	/* the line is "Name:..." for one of names (the first colon ends it) */
+	if (l->n < 9 || !(colon = memchr(l->p, ':', l->n < 16 ? l->n : 16)))
+		return 0;
+	k = (size_t)(colon - l->p);
+	for (const lit_t *nm = names; nm->s && !named; nm++)
+		named = nm->n == k && strncasecmp(l->p, nm->s, k) == 0;
+	if (!named)
 		return 0;
 	while (j < n && v[j].indent > 0)
 		j++;
@@ -274,6 +347,23 @@ static int rest_says_error(const char *r, size_t m)
 	return 0;
 }
 
+/* Fields that name a recipient: "Final-Recipient: rfc822; user@example.com". */
+static const lit_t rcpt_fields[] = {
+	LIT("Final-Recipient:"), LIT("X-Failed-Recipients:"), LIT("Failed recipient:"),
+	LIT("Recipient address:"), LIT("Recipient:"), LIT("Unknown recipient:"),
+	LIT("Original recipient:"), LIT("Address:"), LIT("Invalid recipient:"),
+	LIT("RCPT TO:"), {NULL, 0}
+};
+
+/* How the rest of a recipient line may begin, after white space. */
+static const lit_t rest_starts[] = {
+	LIT("on "), LIT("rcpt"), LIT("host "), LIT("<"), LIT("mailbox"), LIT("user"),
+	LIT("recipient"), LIT("delivery"), LIT("unknown"), LIT("smtp"), LIT("is "),
+	LIT("was "), LIT("could"), LIT("failed"), LIT("does"), LIT("no such"),
+	LIT("account"), LIT("address"), LIT("refused"), LIT("rejected"), LIT("not "),
+	LIT("error"), {NULL, 0}
+};
+
 static int anchor_at(const line_t *l, anchor_t *a, int transcript, int *intro_used_out)
 {
 	const char *p = l->p;
@@ -317,11 +407,7 @@ static int anchor_at(const line_t *l, anchor_t *a, int transcript, int *intro_us
 		}
 		return 0;
 	}
-	if (ci_starts(p, n, "Final-Recipient:") || ci_starts(p, n, "X-Failed-Recipients:") ||
-	    ci_starts(p, n, "Failed recipient:") || ci_starts(p, n, "Recipient address:") ||
-	    ci_starts(p, n, "Recipient:") || ci_starts(p, n, "Unknown recipient:") ||
-	    ci_starts(p, n, "Original recipient:") || ci_starts(p, n, "Address:") ||
-	    ci_starts(p, n, "Invalid recipient:") || ci_starts(p, n, "RCPT TO:")) {
+	if (starts_any(p, n, rcpt_fields)) {
 		const char *c = memchr(p, ':', n);
 
 		k = (size_t)(c - p) + 1;
@@ -339,34 +425,37 @@ static int anchor_at(const line_t *l, anchor_t *a, int transcript, int *intro_us
 	} else {
 		/* "undeliverable to user@example.com", "The following
 		 * recipients returned permanent errors: user@example.com." */
-		static const char *const intro[] = {
-			"undeliverable to ", "could not deliver to ", "unable to deliver to ",
-			"failed to deliver to ", "delivery failed to ", "not delivered to ",
-			"delivery to ", "could not be delivered to ", NULL
+		static const lit_t intro[] = {
+			LIT("undeliverable to "), LIT("could not deliver to "),
+			LIT("unable to deliver to "), LIT("failed to deliver to "),
+			LIT("delivery failed to "), LIT("not delivered to "),
+			LIT("delivery to "), LIT("could not be delivered to "), {NULL, 0}
 		};
-
-		for (int i = 0; intro[i]; i++)
-			if (ci_starts(p, n, intro[i])) {
-				k = strlen(intro[i]);
-				p += k;
-				n -= k;
-				intro_used = 1;
-				goto addr;
-			}
+		const lit_t *in = starts_any(p, n, intro);
 		const char *lt;
+
+		if (in) {
+			p += in->n;
+			n -= in->n;
+			intro_used = 1;
+			goto addr;
+		}
 
 		for (k = 0; k < n && k < 100 && p[k] != ':'; k++)
 			;
-		if (k < n && k < 100 && k > 8 && memchr(p, ' ', k) &&
-		    !ci_has(p, k, "sender") && !ci_has(p, k, "from") && !ci_has(p, k, "contact") &&
-		    !ci_has(p, k, "reply") && !ci_has(p, k, "postmaster") &&
-		    (ci_has(p, k, "recipient") || ci_has(p, k, "address") || ci_has(p, k, "user") ||
-		     ci_has(p, k, "mailbox") || ci_has(p, k, "deliver"))) {
+		if (k < n && k < 100 && k > 8 && memchr(p, ' ', k)) {
 			size_t j = k + 1;
 
 			while (j < n && p[j] == ' ')
 				j++;
-			if (j < n && addr_at(p + j + (p[j] == '<'), n - j - (p[j] == '<'))) {
+			/* an address after the colon (the cheapest test first) */
+			if (j < n && addr_at(p + j + (p[j] == '<'), n - j - (p[j] == '<')) &&
+			    !ci_has(p, k, "sender") && !ci_has(p, k, "from") &&
+			    !ci_has(p, k, "contact") && !ci_has(p, k, "reply") &&
+			    !ci_has(p, k, "postmaster") &&
+			    (ci_has(p, k, "recipient") || ci_has(p, k, "address") ||
+			     ci_has(p, k, "user") || ci_has(p, k, "mailbox") ||
+			     ci_has(p, k, "deliver"))) {
 				p += j;
 				n -= j;
 				intro_used = 1;
@@ -425,18 +514,7 @@ addr:
 		a->rest = r;
 		a->rlen = m;
 		if (m == 0 || *r == '(' || *r == '[' || *r == ':' || *r == '-' ||
-		    ci_starts(r, m, "on ") || ci_starts(r, m, "rcpt") ||
-		    ci_starts(r, m, "host ") || ci_starts(r, m, "<") ||
-		    ci_starts(r, m, "mailbox") || ci_starts(r, m, "user") ||
-		    ci_starts(r, m, "recipient") || ci_starts(r, m, "delivery") ||
-		    ci_starts(r, m, "unknown") || ci_starts(r, m, "smtp") ||
-		    ci_starts(r, m, "is ") || ci_starts(r, m, "was ") ||
-		    ci_starts(r, m, "could") || ci_starts(r, m, "failed") ||
-		    ci_starts(r, m, "does") || ci_starts(r, m, "no such") ||
-		    ci_starts(r, m, "account") || ci_starts(r, m, "address") ||
-		    ci_starts(r, m, "refused") || ci_starts(r, m, "rejected") ||
-		    ci_starts(r, m, "not ") || ci_starts(r, m, "error") ||
-		    rest_says_error(r, m))
+		    starts_any(r, m, rest_starts) || rest_says_error(r, m))
 			return 1;
 		return 0;
 	}
@@ -630,33 +708,129 @@ static int field_value(const line_t *v, size_t from, size_t to, const char *name
 	return 0;
 }
 
-/* Who wrote the bounce, from its wording (NULL: unknown). */
+/* Who wrote the bounce, from its wording: the first entry whose words occur. */
+static const struct agent_words {
+	const char *words, *agent;
+} agent_tab[] = {
+	{"This is the mail system at host", "Postfix"},
+	{"created automatically by mail delivery software", "Exim"},
+	{"qmail-send program", "qmail"},
+	{"I'm afraid I wasn't able to deliver", "qmail"},
+	{"permanent fatal errors", "Sendmail"},
+	{"Transcript of session follows", "Sendmail"},
+	{"Delivery has failed to these recipients", "Exchange"},
+	{"did not reach the following recipient", "Exchange"},
+	{"Sorry, we were unable to deliver your message", "Yahoo"},
+	{"The response from the remote server was", "Gmail"},
+	{"Google tried to deliver your message", "Gmail"},
+	{"The response was:", "Gmail"},
+	{"Google Groups", "GoogleGroups"},
+	{"amazonses", "AmazonSES"},
+	{"Lotus Domino", "Domino"},
+	{NULL, NULL}
+};
+
+/* Who wrote the bounce (t, n bytes), one search per entry (NULL: unknown). */
 static const char *agent_of(const char *t, size_t n)
 {
-	static const struct { const char *words, *agent; } tab[] = {
-		{"This is the mail system at host", "Postfix"},
-		{"created automatically by mail delivery software", "Exim"},
-		{"qmail-send program", "qmail"},
-		{"I'm afraid I wasn't able to deliver", "qmail"},
-		{"permanent fatal errors", "Sendmail"},
-		{"Transcript of session follows", "Sendmail"},
-		{"Delivery has failed to these recipients", "Exchange"},
-		{"did not reach the following recipient", "Exchange"},
-		{"Sorry, we were unable to deliver your message", "Yahoo"},
-		{"The response from the remote server was", "Gmail"},
-		{"Google tried to deliver your message", "Gmail"},
-		{"The response was:", "Gmail"},
-		{"Google Groups", "GoogleGroups"},
-		{"amazonses", "AmazonSES"},
-		{"Lotus Domino", "Domino"},
-		{"Notes", NULL},
-		{NULL, NULL}
-	};
-
-	for (int i = 0; tab[i].words; i++)
-		if (tab[i].agent && ci_has(t, n, tab[i].words))
-			return tab[i].agent;
+	for (int i = 0; agent_tab[i].words; i++)
+		if (ci_has(t, n, agent_tab[i].words))
+			return agent_tab[i].agent;
 	return NULL;
+}
+
+/*
+ * The notice (the text before the copy of the returned message) is read
+ * once for both the agent's words and the strings of the SMTP command scan
+ * (command.c): one many-string index holds them all, built once per process
+ * and then only read.
+ */
+enum { AGENT_ID = 100000, TRANSCRIPT_ID = 99999 };
+static const char transcript_words[] = "transcript of session";
+static bw_prefilter *notice_pf;
+static pthread_once_t notice_once = PTHREAD_ONCE_INIT;
+
+static void notice_index_build(void)
+{
+	enum { CAP = BW_COMMAND_STRINGS + sizeof agent_tab / sizeof agent_tab[0] + 1 };
+	const char *strs[CAP];
+	size_t lens[CAP];
+	unsigned ids[CAP];
+	size_t n = bw_command_strings(strs, ids, BW_COMMAND_STRINGS);
+
+	for (unsigned i = 0; agent_tab[i].words; i++, n++) {
+		strs[n] = agent_tab[i].words;
+		ids[n] = AGENT_ID + i;
+	}
+	strs[n] = transcript_words;
+	ids[n++] = TRANSCRIPT_ID;
+	for (size_t i = 0; i < n; i++)
+		lens[i] = strlen(strs[i]);
+	notice_pf = bw_prefilter_new(strs, lens, ids, n);	/* NULL: search one by one */
+}
+
+typedef struct notice_scan {
+	bw_command_found cmd;	/* the command strings in the notice */
+	size_t agent_lim;	/* the agent's words count when they end by here */
+	int agent;		/* the first agent_tab entry found, -1 none */
+	int with_cmd;		/* cmd is being filled */
+	int transcript;		/* "transcript of session" found */
+	size_t scanned;		/* bytes of the text read */
+} notice_scan_t;
+
+static void on_notice_hit(const unsigned *ids, size_t n, size_t start, void *ctx)
+{
+	notice_scan_t *ns = ctx;
+
+	for (size_t i = 0; i < n; i++) {
+		if (ids[i] == TRANSCRIPT_ID) {
+			ns->transcript = 1;
+		} else if (ids[i] >= AGENT_ID) {
+			int k = (int)(ids[i] - AGENT_ID);
+
+			if ((ns->agent < 0 || k < ns->agent) &&
+			    start + strlen(agent_tab[k].words) <= ns->agent_lim)
+				ns->agent = k;
+		} else if (ns->with_cmd) {
+			bw_command_found_hit(&ns->cmd, ids[i], start);
+		}
+	}
+}
+
+/*
+ * Reads the notice (text, nlen bytes): the agent from its first 4096 bytes,
+ * and the command strings in all of it (ns->with_cmd: when it is not too
+ * long to be worth it; else the command is scanned for when needed).
+ */
+static const char *notice_read(const char *text, size_t nlen, notice_scan_t *ns)
+{
+	size_t alim = nlen < 4096 ? nlen : 4096;
+
+	pthread_once(&notice_once, notice_index_build);
+	ns->agent = -1;
+	ns->agent_lim = alim;
+	ns->with_cmd = notice_pf && nlen <= 16384;
+	ns->transcript = 0;
+	ns->scanned = 0;
+	bw_command_found_init(&ns->cmd, text, nlen);
+	if (!notice_pf)
+		return agent_of(text, alim);
+	ns->scanned = ns->with_cmd ? nlen : alim;
+	bw_prefilter_scan(notice_pf, text, ns->scanned, on_notice_hit, ns);
+	return ns->agent >= 0 ? agent_tab[ns->agent].agent : NULL;
+}
+
+/* Does text (len bytes) say "transcript of session", as far as ns has not read it? */
+static int says_transcript(const char *text, size_t len, const notice_scan_t *ns)
+{
+	size_t from = ns->scanned >= sizeof transcript_words - 2 ?
+		ns->scanned - (sizeof transcript_words - 2) : 0;
+
+	if (ns->transcript)
+		return 1;
+	if (from >= len)
+		return 0;
+	return ci_has(text + from, len - from, transcript_words);
 }
 
 /* The receiving server named in a diagnostic, new string or NULL. */
@@ -704,12 +878,25 @@ static void failing_replies_first(buf_t *text)
 	buf_t f = { 0 };
 	const char *p = text->p, *end = text->p + text->n;
 
+	const char *lt = p, *oh = p;	/* the first '<' and 'O' at or after p, or end */
+
+	if (p && !(lt = memchr(p, '<', (size_t)(end - p))))
+		lt = end;
+	if (p && !(oh = memchr(p, 'O', (size_t)(end - p))))
+		oh = end;
 	while (p < end) {
-		const char *q = p;
+		const char *q;
 		size_t k = 0;
 
-		while (q < end && *q == ' ')
-			q++;
+		/* only "<<< " and "Out: " start a reply: go to the next '<' or 'O' */
+		if (lt < p && !(lt = memchr(p, '<', (size_t)(end - p))))
+			lt = end;
+		if (oh < p && !(oh = memchr(p, 'O', (size_t)(end - p))))
+			oh = end;
+		q = lt < oh ? lt : oh;
+		if (q == end)
+			break;
+		p = q;
 		if (end - q > 8 && memcmp(q, "<<< ", 4) == 0)
 			k = 4;
 		else if (end - q > 9 && memcmp(q, "Out: ", 5) == 0)
@@ -856,9 +1043,10 @@ static int says_anything(const char *t, size_t n)
 int bw_text_split(const char *text, size_t len, bw_message *msg)
 {
 	line_t *v;
-	size_t n = 0, end, na = 0, cap = 16, first_seg = msg->nsegs;
+	size_t n = 0, end, nlen, na = 0, cap = 16, first_seg = msg->nsegs;
 	anchor_t *a;
 	const char *agent;
+	notice_scan_t ns;
 	int added = 0, rc = 0, transcript;
 
 	if (!text)
@@ -867,17 +1055,14 @@ int bw_text_split(const char *text, size_t len, bw_message *msg)
 	if (!v)
 		return -1;
 	end = notice_end(v, n);
-	{
-		size_t alen = end < n ? (size_t)(v[end].p - text) : len;
-
-		agent = agent_of(text, alen < 4096 ? alen : 4096);
-	}
+	nlen = end < n ? (size_t)(v[end].p - text) : len;
+	agent = notice_read(text, nlen, &ns);
 	a = malloc(cap * sizeof *a);
 	if (!a) {
 		free(v);
 		return -1;
 	}
-	transcript = ci_has(text, len, "transcript of session");
+	transcript = says_transcript(text, len, &ns);
 	for (size_t i = 0; i < end && !transcript; i++)
 		if (v[i].n > 4 && (memcmp(v[i].p, "<<< ", 4) == 0 || memcmp(v[i].p, ">>> ", 4) == 0))
 			transcript = 1;
@@ -1058,8 +1243,8 @@ done:
 	/* a lone recipient whose own text does not name the command: the
 	 * notice may (a session transcript above the recipient line) */
 	if (rc == 0 && added == 1 && !msg->segs[first_seg].command) {
-		size_t nlen = end < n ? (size_t)(v[end].p - text) : len;
-		const char *cmd = bw_command_scan(text, nlen);
+		const char *cmd = ns.with_cmd ? bw_command_found_end(&ns.cmd) :
+			bw_command_scan(text, nlen);
 
 		if (cmd && !(msg->segs[first_seg].command = bw_strndup(cmd, strlen(cmd))))
 			rc = -1;

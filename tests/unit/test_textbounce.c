@@ -1,0 +1,121 @@
+/*
+ * test_textbounce.c - splitting a notice into per-recipient segments
+ * (textbounce.c): where the notice ends, the agent, the command, and the
+ * session transcript, each read in one pass over the text.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "segment.h"
+
+/* Split t into in (one message); returns the number of segments added. */
+static int split(const char *t, bw_input *in)
+{
+	bw_message *m;
+
+	memset(in, 0, sizeof *in);
+	m = bw_input_add_message(in);
+	assert_non_null(m);
+	return bw_text_split(t, strlen(t), m);
+}
+
+static void test_agent_and_command_from_notice(void **state)
+{
+	bw_input in;
+	const bw_segment *s;
+
+	(void)state;
+	assert_int_equal(split("This is the mail system at host mx.example.org.\n"
+			       "\n"
+			       "<user@example.com>: host mx.example.com[192.0.2.1] said: 550 5.1.1\n"
+			       "    User unknown (in reply to RCPT TO command)\n", &in), 1);
+	s = &in.msgs[0].segs[0];
+	assert_string_equal(s->recipient, "user@example.com");
+	assert_string_equal(s->agent, "Postfix");
+	assert_string_equal(s->command, "RCPT");
+	assert_string_equal(s->remote_mta, "mx.example.com");
+	bw_input_free(&in);
+}
+
+static void test_copy_marker_ends_notice(void **state)
+{
+	bw_input in;
+	const bw_segment *s;
+
+	(void)state;
+	/* the copy of the message (after the marker) says nothing that counts:
+	 * neither its agent words nor its command phrase */
+	assert_int_equal(split("Delivery to the following recipient failed:\n"
+			       "\n"
+			       "  user@example.com\n"
+			       "\n"
+			       "550 mailbox unavailable\n"
+			       "\n"
+			       "Original message follows:\n"
+			       "This is the mail system at host mx.example.org.\n"
+			       "connection timed out\n", &in), 1);
+	s = &in.msgs[0].segs[0];
+	assert_string_equal(s->recipient, "user@example.com");
+	assert_null(s->agent);
+	assert_null(s->command);
+	assert_null(strstr(s->text, "mail system"));
+	bw_input_free(&in);
+
+	/* a line that names the original but announces nothing is no marker */
+	assert_int_equal(split("Delivery to the following recipient failed:\n"
+			       "\n"
+			       "  user@example.com\n"
+			       "\n"
+			       "550 mailbox unavailable; the original message was kept\n"
+			       "connection timed out\n", &in), 1);
+	s = &in.msgs[0].segs[0];
+	assert_non_null(strstr(s->text, "connection timed out"));
+	assert_string_equal(s->command, "CONN");
+	bw_input_free(&in);
+}
+
+static void test_transcript_anywhere(void **state)
+{
+	bw_input in;
+	const bw_segment *s;
+
+	(void)state;
+	/* "Transcript of session" makes "554 <addr>... why" a recipient line,
+	 * even when it comes after the notice's end */
+	assert_int_equal(split("The original message was received from localhost\n"
+			       "554 <user@example.com>... Service unavailable\n"
+			       "\n"
+			       "----- Original message follows -----\n"
+			       "Transcript of session follows\n", &in), 1);
+	s = &in.msgs[0].segs[0];
+	assert_string_equal(s->recipient, "user@example.com");
+	bw_input_free(&in);
+}
+
+static void test_failing_replies_first(void **state)
+{
+	bw_input in;
+	const bw_segment *s;
+
+	(void)state;
+	assert_int_equal(split("<user@example.com>: the session was:\n"
+			       "Out: 250 OK Out: 550 5.1.1 no such user In: QUIT\n", &in), 1);
+	s = &in.msgs[0].segs[0];
+	assert_int_equal(strncmp(s->text, "550 5.1.1 no such user\n", 23), 0);
+	bw_input_free(&in);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_agent_and_command_from_notice),
+		cmocka_unit_test(test_copy_marker_ends_notice),
+		cmocka_unit_test(test_transcript_anywhere),
+		cmocka_unit_test(test_failing_replies_first),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
