@@ -11,7 +11,9 @@
  * For instruction counts (callgrind), BW_BENCH_ROUNDS=N runs exactly N
  * rounds of bw_classify over the mix and nothing else; N=0 gives the cost
  * of loading the rules, to subtract. BW_BENCH_DUMP=1 prints each line's
- * verdict instead (to compare two builds).
+ * verdict instead (to compare two builds). BW_BENCH_LINES=FILE takes the
+ * mix from FILE instead (one text per line, up to a tab), e.g. texts the
+ * rules were not written from.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,19 +88,28 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	all = bw_kb_check_examples(kb, &failed);
-	nlines = json_array_size(all);
-	lines = calloc(nlines + 1024, sizeof *lines);
-	lens = calloc(nlines + 1024, sizeof *lens);
+	/* BW_BENCH_LINES=FILE: a mix of one text per line (up to a tab) instead */
+	const char *mixfile = getenv("BW_BENCH_LINES");
+	nlines = mixfile ? 0 : json_array_size(all);
+	lines = calloc(nlines + 100000, sizeof *lines);
+	lens = calloc(nlines + 100000, sizeof *lens);
 	for (size_t i = 0; i < nlines; i++) {
 		lines[i] = json_string_value(json_object_get(json_array_get(all, i), "example"));
 		lens[i] = strlen(lines[i]);
 		bytes += lens[i];
 	}
-	FILE *f = fopen("tests/cases/lines.tsv", "r");
+	FILE *f = fopen(mixfile ? mixfile : "tests/cases/lines.tsv", "r");
 	char buf[4096];
-	while (f && fgets(buf, sizeof buf, f) && nlines < json_array_size(all) + 1024) {
+	size_t cap = nlines + 100000;
+	if (mixfile && f == NULL) {
+		fprintf(stderr, "bench_lines: cannot read %s\n", mixfile);
+		return 2;
+	}
+	while (f && fgets(buf, sizeof buf, f) && nlines < cap) {
 		char *tab = strchr(buf, '\t');
-		if (buf[0] == '#' || tab == NULL)
+		if (tab == NULL)
+			tab = strchr(buf, '\n');
+		if (buf[0] == '#' || tab == NULL || tab == buf)
 			continue;
 		*tab = '\0';
 		lines[nlines] = strdup(buf);

@@ -250,7 +250,7 @@ static void index_build(void)
 
 void bw_command_found_init(bw_command_found *f, const char *text, size_t len)
 {
-	*f = (bw_command_found){text, text + len, 0, -1, 0, 0, 0};
+	*f = (bw_command_found){text, text + len, 0, -1, 0, 0, 0, 0};
 }
 
 void bw_command_found_hit(bw_command_found *f, unsigned id, size_t start)

@@ -283,17 +283,41 @@ static int status_is_vague(const char *st)
 	return n >= 5 && st[n - 1] == '0' && st[n - 2] == '.';
 }
 
+/* Is a (a reason or a command) the string b? The first byte settles most. */
+static inline int is(const char *a, const char *b)
+{
+	return a[0] == b[0] && strcmp(a, b) == 0;
+}
+
+/* The SMTP command, read off the rule scan's finds the first time it is asked for. */
+typedef struct lazy_cmd {
+	const char *command;
+	int pending;		/* command not read yet from found */
+	bw_command_found found;
+} lazy_cmd;
+
+static const char *cmd_get(lazy_cmd *c)
+{
+	if (c->pending) {
+		c->command = bw_command_found_end(&c->found);
+		c->pending = 0;
+	}
+	return c->command;
+}
+
 /*
  * Decides one segment: 1 with *v filled, 0 when the text holds no bounce,
- * -1 on error. f must hold the facts of the segment's text.
+ * -1 on error. f must hold the facts of the segment's text. want_command 0:
+ * v->command is left NULL, and the command is worked out only when the
+ * decision depends on it.
  */
-static int decide(const bw_kb *kb, bw_scratch *sc, int msg_kind, const bw_segment *seg,
-		  bw_facts *f, verdict *v)
+static int decide_as(const bw_kb *kb, bw_scratch *sc, int msg_kind, const bw_segment *seg,
+		     bw_facts *f, verdict *v, int want_command)
 {
 	const char *text = seg->text ? seg->text : "";
 	size_t len = seg->text ? seg->len : 0;
 	const bw_code *stc, *rpc;
-	const char *command;
+	lazy_cmd cmd;
 	int structured, scanned = 0;
 
 	memset(v, 0, sizeof *v);
@@ -310,7 +334,8 @@ static int decide(const bw_kb *kb, bw_scratch *sc, int msg_kind, const bw_segmen
 	v->reply = seg->reply_code ? seg->reply_code : f->reply_code;
 	structured = msg_kind != BW_MSG_TEXT || seg->recipient != NULL || seg->kind != BW_SEG_FAILED;
 	/* the SMTP command the failure answered (command.c), found with the rules below */
-	command = seg->command;
+	cmd.command = seg->command;
+	cmd.pending = 0;
 
 	switch (seg->kind) {
 	case BW_SEG_VACATION: v->reason = "vacation"; v->source = "autoreply"; break;
@@ -322,8 +347,17 @@ static int decide(const bw_kb *kb, bw_scratch *sc, int msg_kind, const bw_segmen
 	v->st_entry = stc ? stc->entry : NULL;
 	rpc = v->reply ? bw_kb_reply_code(kb, v->reply) : NULL;
 	if (v->reason == NULL && len > 0) {
-		int rc = command ? bw_match_best(kb, sc, text, len, v->reply, v->status, &v->m) :
-			 bw_match_best_cmd(kb, sc, text, len, v->reply, v->status, &v->m, &command);
+		int rc;
+		if (cmd.command) {
+			rc = bw_match_best(kb, sc, text, len, v->reply, v->status, &v->m);
+		} else {
+			rc = bw_match_best_found(kb, sc, text, len, v->reply, v->status, &v->m,
+						 &cmd.found);
+			cmd.pending = 1;
+			/* the scan looked for the retry words too */
+			if (f->says_retry < 0 && cmd.found.retry >= 0)
+				f->says_retry = cmd.found.retry;
+		}
 		scanned = 1;
 		if (rc < 0)
 			return -1;
@@ -338,10 +372,11 @@ static int decide(const bw_kb *kb, bw_scratch *sc, int msg_kind, const bw_segmen
 			v->source = "rule";
 		}
 	}
-	if (!scanned && command == NULL)
-		command = bw_command_scan(text, len);
-	v->command = command;
-	if (v->rule && strcmp(v->rule->reason, "expired") == 0) {
+	if (!scanned && cmd.command == NULL)
+		cmd.command = bw_command_scan(text, len);
+	if (want_command)
+		v->command = cmd_get(&cmd);
+	if (v->rule && is(v->rule->reason, "expired")) {
 		const bw_rule *cause = NULL;
 
 		if (expiry_cause(kb, sc, text, len, v, &cause) < 0)
@@ -353,8 +388,8 @@ static int decide(const bw_kb *kb, bw_scratch *sc, int msg_kind, const bw_segmen
 		 * says more, and what to do about it, than the expiry does.
 		 */
 		if (cause && (seg->kind == BW_SEG_DELAYED ||
-			      !(strcmp(cause->reason, "networkerror") == 0 && command &&
-				strcmp(command, "CONN") == 0))) {
+			      !(is(cause->reason, "networkerror") && cmd_get(&cmd) &&
+				is(cmd_get(&cmd), "CONN")))) {
 			v->rule = cause;
 			v->reason = cause->reason;
 		} else if (seg->kind == BW_SEG_DELAYED &&
@@ -378,24 +413,24 @@ static int decide(const bw_kb *kb, bw_scratch *sc, int msg_kind, const bw_segmen
 	 * point is a filter for that recipient speaking (a per-user block or
 	 * allow list, a content rule), not a missing address.
 	 */
-	if (v->reason && strcmp(v->reason, "userunknown") == 0 && command &&
-	    strcmp(command, "DATA") == 0)
+	if (v->reason && is(v->reason, "userunknown") && cmd_get(&cmd) &&
+	    is(cmd_get(&cmd), "DATA"))
 		v->reason = "filtered";
 	/*
 	 * A refusal in reply to MAIL FROM is about the sender's address: "does
 	 * not exist" there means the sender's mailbox or domain, not the
 	 * recipient's.
 	 */
-	if (v->reason && command && strcmp(command, "MAIL") == 0 &&
-	    (strcmp(v->reason, "userunknown") == 0 || strcmp(v->reason, "hostunknown") == 0))
+	if (v->reason && (is(v->reason, "userunknown") || is(v->reason, "hostunknown")) &&
+	    cmd_get(&cmd) && is(cmd_get(&cmd), "MAIL"))
 		v->reason = "rejected";
 	/*
 	 * A final failure (not a delay warning) whose cause is that the
 	 * receiving server could not be reached: the sending queue retried
 	 * the connection until it gave up, so the message expired there.
 	 */
-	if (v->reason && strcmp(v->reason, "networkerror") == 0 && command &&
-	    strcmp(command, "CONN") == 0 && msg_kind == BW_MSG_BOUNCE &&
+	if (v->reason && is(v->reason, "networkerror") && cmd_get(&cmd) &&
+	    is(cmd_get(&cmd), "CONN") && msg_kind == BW_MSG_BOUNCE &&
 	    seg->kind == BW_SEG_FAILED && !says_still_retrying(text))
 		v->reason = "expired";
 	if (v->reason == NULL) {
@@ -427,6 +462,12 @@ static int decide(const bw_kb *kb, bw_scratch *sc, int msg_kind, const bw_segmen
 	else
 		v->temporary = bw_facts_says_retry(text, len, f);
 	return 1;
+}
+
+static int decide(const bw_kb *kb, bw_scratch *sc, int msg_kind, const bw_segment *seg,
+		  bw_facts *f, verdict *v)
+{
+	return decide_as(kb, sc, msg_kind, seg, f, v, 1);
 }
 
 /* snprintf(dst, cap, "%s", src) without the formatting */
@@ -462,7 +503,7 @@ int bw_classify(const bw_kb *kb, const char *text, size_t len, bw_verdict *out)
 	seg.text = (char *)text;
 	seg.len = len;
 	bw_facts_extract_codes(text, len, &f);
-	rc = decide(kb, sc, BW_MSG_TEXT, &seg, &f, &v);
+	rc = decide_as(kb, sc, BW_MSG_TEXT, &seg, &f, &v, 0);
 	if (rc == 1) {
 		out->reason = v.ri->id;
 		out->rule = v.rule ? v.rule->id : NULL;

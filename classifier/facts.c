@@ -479,6 +479,17 @@ static int says_retry(const char *t, size_t len)
 	return 0;
 }
 
+size_t bw_facts_retry_words(const char **strs, size_t cap)
+{
+	size_t n = 0;
+
+	/* the ones says_retry() can find: those starting with t, r, d, g, p or n */
+	for (size_t i = 0; retry_words[i] && n < cap; i++)
+		if (strchr("trdgpn", retry_words[i][0]))
+			strs[n++] = retry_words[i];
+	return n;
+}
+
 int bw_facts_says_retry(const char *t, size_t len, bw_facts *f)
 {
 	if (f->says_retry < 0)

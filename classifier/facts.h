@@ -32,6 +32,13 @@ void bw_facts_extract_fast(const char *text, size_t len, bw_facts *f);
  * bw_facts_extract_fast: what a bare verdict (bw_classify) needs. */
 void bw_facts_extract_codes(const char *text, size_t len, bw_facts *f);
 int bw_facts_says_retry(const char *text, size_t len, bw_facts *f);
+/*
+ * The words bw_facts_says_retry() looks for (lower case, matched caselessly
+ * anywhere in the text): at most cap of them into strs; returns how many.
+ * A many-string scan that finds any of them may set f->says_retry to 1,
+ * and to 0 when it found none.
+ */
+size_t bw_facts_retry_words(const char **strs, size_t cap);
 
 /* Scanners shared with the segment splitters; each returns 1 when found. */
 int bw_scan_status(const char *text, size_t len, char out[16], size_t *pos);

@@ -379,7 +379,10 @@ static int compile_rule(bw_kb *kb, bw_rule *rule, json_t *r, const char *file, b
 		json_array_foreach(ws, i, p) {
 			if (!json_is_string(p) || i >= 8 || json_string_length(p) >= 12)
 				return kb_fail(err, file, 0, "%s: when.status: short strings, at most 8", id);
-			snprintf(rule->when_status[rule->n_when_status++], 12, "%s", json_string_value(p));
+			snprintf(rule->when_status[rule->n_when_status], 12, "%s", json_string_value(p));
+			rule->when_status_len[rule->n_when_status] =
+				(unsigned char)strlen(rule->when_status[rule->n_when_status]);
+			rule->n_when_status++;
 		}
 	}
 	if (!json_is_array(pats) || json_array_size(pats) == 0)
@@ -395,8 +398,8 @@ static int compile_rule(bw_kb *kb, bw_rule *rule, json_t *r, const char *file, b
 		if (!json_is_string(p) || json_string_length(p) == 0)
 			return kb_fail(err, file, 0, "%s: pattern %zu is not a string", id, i + 1);
 		code = pcre2_compile((PCRE2_SPTR)json_string_value(p), json_string_length(p),
-				     PCRE2_CASELESS | PCRE2_UTF | PCRE2_NO_UTF_CHECK, &ecode, &eoff,
-				     NULL);
+				     PCRE2_CASELESS | PCRE2_UTF | PCRE2_NO_UTF_CHECK |
+				     PCRE2_USE_OFFSET_LIMIT, &ecode, &eoff, NULL);
 		if (code == NULL) {
 			PCRE2_UCHAR msg[200];
 			pcre2_get_error_message(ecode, msg, sizeof msg);

@@ -32,6 +32,7 @@ typedef struct bw_rule {
 	int when_reply[8];	/* 4, 5 or full codes like 550 */
 	size_t n_when_reply;
 	char when_status[8][12];	/* "5.7.1" or prefixes "5.7" */
+	unsigned char when_status_len[8];	/* their strlen */
 	size_t n_when_status;
 } bw_rule;
 
@@ -111,6 +112,7 @@ typedef struct bw_command_found {
 	size_t at;		/* earliest phrase (a whole word) */
 	int phrase;		/* its index, -1 none */
 	int rar, norcpt, field;
+	int retry;		/* for the matcher: a retry word occurred (bw_facts_retry_words); -1 unknown */
 } bw_command_found;
 size_t bw_command_strings(const char **strs, unsigned *ids, size_t cap);
 void bw_command_found_init(bw_command_found *f, const char *text, size_t len);
@@ -136,5 +138,12 @@ int bw_match_best(const bw_kb *kb, bw_scratch *s, const char *text, size_t len,
  */
 int bw_match_best_cmd(const bw_kb *kb, bw_scratch *s, const char *text, size_t len,
 		      int reply, const char *status, bw_match *out, const char **command);
+/*
+ * The same, but the command strings found are left in *found for
+ * bw_command_found_end() to read when the command is wanted, and
+ * found->retry tells whether a retry word (bw_facts_retry_words) occurred.
+ */
+int bw_match_best_found(const bw_kb *kb, bw_scratch *s, const char *text, size_t len,
+			int reply, const char *status, bw_match *out, bw_command_found *found);
 
 #endif /* BW_KB_H */

@@ -9,6 +9,11 @@
  * understand breaks a run, which only ever makes the answer weaker, never
  * wrong: a run is only ever made of characters every match must contain,
  * in that order, with nothing between them.
+ *
+ * A run may go on through a group that matches one of a few whole strings
+ * ("(?:DYN|CON):" gives "dyn:", "con:") or a class of a few characters
+ * ("gr[ae]y" gives "gray", "grey"): it becomes a set of runs, one per
+ * choice, which is rarer in texts than the shorter pieces.
  */
 #include <ctype.h>
 #include <string.h>
@@ -68,16 +73,82 @@ static void keep(reader *r, const bw_litset *f, int depth)
 		r->keep[weakest] = *f;
 }
 
-static void run_flush(reader *r, bw_litset *best, char *run, size_t *rl, int depth)
+/*
+ * The runs being read: n strings of which a match holds one right here
+ * (n 1: a plain run), all of them long rl bytes or more.
+ */
+typedef struct runs {
+	bw_litset set;
+	size_t rl;		/* the shortest; 0: no run */
+} runs;
+
+static void runs_reset(runs *u)
 {
-	if (*rl > 0) {
-		bw_litset one = {.n = 1};
-		memcpy(one.s[0], run, *rl);
-		one.s[0][*rl] = '\0';
-		consider(best, &one);
-		keep(r, &one, depth);
+	u->set.n = 1;
+	u->set.s[0][0] = '\0';
+	u->rl = 0;
+}
+
+static void run_flush(reader *r, bw_litset *best, runs *u, int depth)
+{
+	if (u->rl > 0) {
+		consider(best, &u->set);
+		keep(r, &u->set, depth);
 	}
-	*rl = 0;
+	runs_reset(u);
+}
+
+/*
+ * Appends the n bytes at c to every run; when they would grow too long, they
+ * are flushed first (and *broken set: the sequence is no longer one run).
+ */
+static void run_add(reader *r, bw_litset *best, runs *u, const char *c, size_t n, int depth,
+		    int *broken)
+{
+	size_t longest = 0;
+
+	for (size_t i = 0; i < u->set.n; i++) {
+		size_t l = strlen(u->set.s[i]);
+		if (l > longest)
+			longest = l;
+	}
+	if (longest + n > BW_LIT_LEN) {
+		run_flush(r, best, u, depth);
+		*broken = 1;
+	}
+	for (size_t i = 0; i < u->set.n; i++)
+		strncat(u->set.s[i], c, n);
+	u->rl += n;
+}
+
+/*
+ * Goes on with every run followed by every string of g (a group or class
+ * matching exactly one of g's strings). Returns 0 when there would be too
+ * many or too long strings: the caller then breaks the run.
+ */
+static int run_times(runs *u, const bw_litset *g)
+{
+	bw_litset prod;
+	size_t shortest = (size_t)-1;
+
+	if (g->n == 0 || u->set.n * g->n > BW_LIT_MAX)
+		return 0;
+	prod.n = 0;
+	for (size_t i = 0; i < u->set.n; i++) {
+		for (size_t j = 0; j < g->n; j++) {
+			size_t a = strlen(u->set.s[i]), b = strlen(g->s[j]);
+			if (a + b > BW_LIT_LEN)
+				return 0;
+			memcpy(prod.s[prod.n], u->set.s[i], a);
+			memcpy(prod.s[prod.n] + a, g->s[j], b + 1);
+			if (a + b < shortest)
+				shortest = a + b;
+			prod.n++;
+		}
+	}
+	u->set = prod;
+	u->rl = shortest;
+	return 1;
 }
 
 /* Reads a quantifier at r->p if any: *min gets its lower bound, *many
@@ -116,11 +187,44 @@ static int quantifier(reader *r, unsigned long *min, int *many)
 	return 1;
 }
 
-static int alternation(reader *r, bw_litset *out, int depth);
+static int alternation(reader *r, bw_litset *out, int depth, int *exact);
 
 static int quantifier_follows(const char *p)
 {
 	return *p == '?' || *p == '*' || *p == '+' || (*p == '{' && p[1] >= '0' && p[1] <= '9');
+}
+
+/*
+ * A class of a few plain characters at r->p ('[' first), as the strings of
+ * one character each ("[ae]", "[45]", "[.-]"); 0 when it is anything
+ * else: negated, a range, an escape other than a quoted punctuation mark,
+ * a POSIX class, a non-ASCII byte, more than four characters.
+ */
+static int class_set(const char *p, bw_litset *out)
+{
+	out->n = 0;
+	p++;
+	if (*p == '^' || *p == ']')
+		return 0;
+	while (*p && *p != ']') {
+		char c = *p;
+		if (c == '\\') {
+			c = p[1];
+			if (c == '\0' || isalnum((unsigned char)c) || (unsigned char)c >= 0x80)
+				return 0;
+			p += 2;
+		} else {
+			if (c == '[' || (unsigned char)c >= 0x80 || (c == '-' && p[1] != ']' && out->n))
+				return 0;
+			p++;
+		}
+		if (out->n == 4)
+			return 0;
+		out->s[out->n][0] = c;
+		out->s[out->n][1] = '\0';
+		out->n++;
+	}
+	return *p == ']' && out->n > 0;
 }
 
 /* Skips a character class starting at '['. */
@@ -144,19 +248,24 @@ static void skip_class(reader *r)
 	r->p = *p ? p + 1 : p;
 }
 
-/* One branch: a sequence of atoms up to '|' or ')' or the end. */
-static void sequence(reader *r, bw_litset *best, int depth)
+/*
+ * One branch: a sequence of atoms up to '|' or ')' or the end. *exact gets
+ * 1 when the branch matches exactly one of the strings of *best (nothing
+ * but literal characters, exact groups and zero-width assertions).
+ */
+static void sequence(reader *r, bw_litset *best, int depth, int *exact)
 {
-	char run[BW_LIT_LEN + 1];
-	size_t rl = 0;
+	runs run;
+	int broken = 0;
 
+	runs_reset(&run);
 	best->n = 0;
 	while (*r->p && *r->p != '|' && *r->p != ')') {
 		const char *p = r->p;
 		int lit = -1;		/* the literal character of this atom, if any */
 		int zero_width = 0;
 		bw_litset group = {0};
-		int is_group = 0;
+		int is_group = 0, group_exact = 0;
 		unsigned long min = 1;
 		int many = 0;
 
@@ -198,6 +307,11 @@ static void sequence(reader *r, bw_litset *best, int depth)
 				r->p = p + 2;
 			}
 		} else if (*p == '[') {
+			/* only ever a part of a run: one character is too weak alone */
+			if (class_set(p, &group)) {
+				is_group = 3;
+				group_exact = 1;
+			}
 			skip_class(r);
 		} else if (*p == '(') {
 			r->p = p + 1;
@@ -219,12 +333,14 @@ static void sequence(reader *r, bw_litset *best, int depth)
 				if (*q == '=' || *q == '!' || (*q == '<' && (q[1] == '=' || q[1] == '!'))) {
 					/* a lookaround: zero width, and it tells us nothing sure */
 					bw_litset ignore;
+					int ig;
 					r->p = q + (*q == '<' ? 2 : 1);
-					alternation(r, &ignore, depth + 1);
+					alternation(r, &ignore, depth + 1, &ig);
 					if (*r->p == ')')
 						r->p++;
 					zero_width = 1;
-					run_flush(r, best, run, &rl, depth);
+					run_flush(r, best, &run, depth);
+					broken = 1;
 					goto quant;
 				}
 				if (*q == ':' || *q == '>' || *q == '|') {
@@ -249,7 +365,7 @@ static void sequence(reader *r, bw_litset *best, int depth)
 					r->p = *q == ':' ? q + 1 : q;
 				}
 			}
-			is_group = alternation(r, &group, depth + 1) == 0 ? 2 : 1;
+			is_group = alternation(r, &group, depth + 1, &group_exact) == 0 ? 2 : 1;
 			if (*r->p == ')')
 				r->p++;
 		} else if (*p == '.') {
@@ -269,10 +385,7 @@ static void sequence(reader *r, bw_litset *best, int depth)
 				n++;
 			r->p = p + n;
 			if (nocase && n == 3 && !quantifier_follows(r->p)) {
-				if (rl + n > BW_LIT_LEN)
-					run_flush(r, best, run, &rl, depth);
-				memcpy(run + rl, p, n);
-				rl += n;
+				run_add(r, best, &run, p, n, depth, &broken);
 				continue;
 			}
 		} else if (*p == ' ' || *p == '#') {
@@ -290,33 +403,52 @@ quant:
 		if (zero_width)
 			continue;
 		if (lit >= 0 && min >= 1 && lit > 0 && (unsigned char)lit < 0x80) {
-			if (rl == BW_LIT_LEN)
-				run_flush(r, best, run, &rl, depth);
-			run[rl++] = (char)lit;
-			if (many)
-				run_flush(r, best, run, &rl, depth);
+			char c = (char)lit;
+			run_add(r, best, &run, &c, 1, depth, &broken);
+			if (many) {
+				run_flush(r, best, &run, depth);
+				broken = 1;
+			}
 			continue;
 		}
-		run_flush(r, best, run, &rl, depth);
+		/* a group or class matching one of a few strings, once: the runs go on */
+		if (is_group >= 2 && group_exact && min == 1 && !many && run_times(&run, &group))
+			continue;
+		run_flush(r, best, &run, depth);
+		broken = 1;
 		if (is_group == 2 && min >= 1) {
 			consider(best, &group);
 			keep(r, &group, depth);
 		}
 	}
-	run_flush(r, best, run, &rl, depth);
+	/* an exact branch: its whole set, even when a part alone was stronger */
+	*exact = !broken && run.rl > 0;
+	if (*exact) {
+		*best = run.set;
+		keep(r, &run.set, depth);
+	} else {
+		run_flush(r, best, &run, depth);
+	}
 }
 
-/* Alternatives up to ')' or the end. Returns 0, or -1 when too deep. */
-static int alternation(reader *r, bw_litset *out, int depth)
+/*
+ * Alternatives up to ')' or the end. Returns 0, or -1 when too deep.
+ * *exact: every branch matches exactly one of its strings (so the group
+ * matches exactly one of *out's).
+ */
+static int alternation(reader *r, bw_litset *out, int depth, int *exact)
 {
 	int all = 1;
 
 	out->n = 0;
+	*exact = 1;
 	if (depth > 50)
 		return -1;
 	for (;;) {
 		bw_litset b;
-		sequence(r, &b, depth);
+		int ex;
+		sequence(r, &b, depth, &ex);
+		*exact &= ex;
 		if (b.n == 0 || out->n + b.n > BW_LIT_MAX)
 			all = 0;
 		else if (all) {
@@ -329,8 +461,10 @@ static int alternation(reader *r, bw_litset *out, int depth)
 			r->top_alt = 1;
 		r->p++;
 	}
-	if (!all)
+	if (!all) {
 		out->n = 0;
+		*exact = 0;
+	}
 	return 0;
 }
 
@@ -338,8 +472,9 @@ size_t bw_literal_sets(const char *pattern, size_t min, bw_litset out[BW_LIT_SET
 {
 	reader r = {pattern, out, 0, min, 0, 0};
 	bw_litset best;
+	int exact;
 
-	if (alternation(&r, &best, 0) < 0 || *r.p != '\0' || r.bad)
+	if (alternation(&r, &best, 0, &exact) < 0 || *r.p != '\0' || r.bad)
 		return 0;
 	if (r.top_alt || r.nkeep == 0) {
 		/* a top-level alternation: the factors kept belong to single
@@ -355,9 +490,10 @@ size_t bw_literal_sets(const char *pattern, size_t min, bw_litset out[BW_LIT_SET
 size_t bw_literals(const char *pattern, bw_litset *out)
 {
 	reader r = {pattern, NULL, 0, 0, 0, 0};
+	int exact;
 
 	out->n = 0;
-	if (alternation(&r, out, 0) < 0 || *r.p != '\0' || r.bad) {
+	if (alternation(&r, out, 0, &exact) < 0 || *r.p != '\0' || r.bad) {
 		out->n = 0;
 		return 0;
 	}

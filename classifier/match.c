@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "facts.h"
 #include "kb.h"
 #include "literal.h"
 #include "prefilter.h"
@@ -25,6 +26,14 @@
 struct bw_scratch {
 	unsigned long gen;	/* which kb this scratch is sized for */
 	pcre2_match_data *md;
+	/*
+	 * The kb's match context (its limits), plus this thread's offset
+	 * limit: once a rule matched, a rule of the same priority only wins
+	 * with a match that starts no later (see better()), so PCRE2 need not
+	 * look past that start (the patterns are compiled for it).
+	 */
+	pcre2_match_context *mctx;
+	size_t limit;		/* the offset limit set in mctx */
 	/*
 	 * The literal sets seen in this scan, one bit per pattern and set
 	 * (see set_bit); all zero between scans.
@@ -47,6 +56,7 @@ static void scratch_free(void *p)
 	if (s == NULL)
 		return;
 	pcre2_match_data_free(s->md);
+	pcre2_match_context_free(s->mctx);
 	free(s->bits);
 	free(s->single);
 	free(s);
@@ -75,7 +85,9 @@ static void scratch_key_make(void)
  * first one when it has one set only.
  */
 #define CMD_ID 0x80000000u
-#define LIT_PAT_MAX (CMD_ID >> 3)
+#define RETRY_ID 0x40000000u	/* facts.c's retry words (one id for all) */
+#define RETRY_WORDS 16
+#define LIT_PAT_MAX (RETRY_ID >> 3)
 #define PAT_SETS 2
 
 static size_t pattern_words(const bw_kb *kb)
@@ -149,40 +161,64 @@ static int all_ascii(const char *text, size_t len)
 	return (acc & 0x8080808080808080ULL) == 0;
 }
 
+/*
+ * What choose_sets measures on the sample texts. The index is built with
+ * one id per string (lit_set maps it to its set, numbered over all
+ * patterns); equal strings come in one call.
+ */
 typedef struct doc_count {
+	const unsigned *lit_set;	/* string -> its set */
+	const unsigned char *paid;	/* string -> 1: in a set that is kept anyway */
 	unsigned *freq;		/* set -> texts it occurred in */
 	unsigned *seen;		/* set -> last text it was counted for, plus one */
+	unsigned *cost;		/* set -> occurrences of its strings that no kept set has */
 	unsigned doc;
 } doc_count;
 
 static void count_hit(const unsigned *ids, size_t n, size_t start, void *p)
 {
 	doc_count *c = p;
+	int paid = 0;
 
+	for (size_t i = 0; i < n && c->paid; i++)
+		paid |= c->paid[ids[i]];
 	for (size_t i = 0; i < n; i++) {
-		unsigned id = ids[i];
-		if (c->seen[id] != c->doc) {
-			c->seen[id] = c->doc;
-			c->freq[id]++;
+		unsigned set = c->lit_set[ids[i]];
+		if (c->paid && !paid && (i == 0 || c->lit_set[ids[i - 1]] != set))
+			c->cost[set]++;
+		if (c->seen[set] != c->doc) {
+			c->seen[set] = c->doc;
+			c->freq[set]++;
 		}
 	}
 }
+
+/*
+ * What a second set saves and costs, in instructions as measured with
+ * callgrind: a PCRE2 run it spares (a candidate without it) against a
+ * lookup of its string (an occurrence) in every text.
+ */
+#define COST_REGEX 570
+#define COST_LOOKUP 65
 
 /*
  * Keeps, of each pattern's literal sets, the one or two that cost least: a
  * set whose strings turn up in many bounce texts makes many prefilter hits
  * and many regex runs. How often each set turns up is measured on the
  * rules' own examples (the bounce vocabulary at hand): the rarest set is
- * kept, and when even that one is common, the next rarest too (a text must
- * then hold both).
+ * kept; when even that one is common, the next rarest too (a text must
+ * then hold both), unless the runs it would spare cost less than looking
+ * for its strings (words such as "the", "550", which every line has).
  */
 static int choose_sets(const bw_kb *kb, bw_litset (*sets)[BW_LIT_SETS], size_t *nsets,
 		       size_t npat)
 {
 	size_t total = 0, nlit = 0, g = 0, ndocs = 0;
-	const char **lits;
-	size_t *lens;
-	unsigned *ids;
+	const char **lits = NULL;
+	size_t *lens = NULL, *set0 = NULL;
+	unsigned *ids = NULL, *lit_set = NULL, *cand_a = NULL, *cand_ab = NULL;
+	size_t *best = NULL, *second = NULL;
+	unsigned char *paid = NULL, *decide = NULL;
 	doc_count dc = {0};
 	bw_prefilter *pf = NULL;
 	int rc = -1;
@@ -195,22 +231,36 @@ static int choose_sets(const bw_kb *kb, bw_litset (*sets)[BW_LIT_SETS], size_t *
 	lits = calloc(nlit + 1, sizeof *lits);
 	lens = calloc(nlit + 1, sizeof *lens);
 	ids = calloc(nlit + 1, sizeof *ids);
+	lit_set = calloc(nlit + 1, sizeof *lit_set);
+	paid = calloc(nlit + 1, 1);
+	set0 = calloc(npat + 1, sizeof *set0);
+	best = calloc(npat + 1, sizeof *best);
+	second = calloc(npat + 1, sizeof *second);
+	decide = calloc(npat + 1, 1);
+	cand_a = calloc(npat + 1, sizeof *cand_a);
+	cand_ab = calloc(npat + 1, sizeof *cand_ab);
 	dc.freq = calloc(total + 1, sizeof *dc.freq);
 	dc.seen = calloc(total + 1, sizeof *dc.seen);
-	if (!lits || !lens || !ids || !dc.freq || !dc.seen)
+	dc.cost = calloc(total + 1, sizeof *dc.cost);
+	if (!lits || !lens || !ids || !lit_set || !paid || !set0 || !best || !second || !decide ||
+	    !cand_a || !cand_ab || !dc.freq || !dc.seen || !dc.cost)
 		goto out;
 	nlit = 0;
 	for (size_t k = 0; k < npat; k++) {
+		set0[k] = g;
 		for (size_t x = 0; x < nsets[k]; x++, g++) {
 			for (size_t y = 0; y < sets[k][x].n; y++, nlit++) {
 				lits[nlit] = sets[k][x].s[y];
 				lens[nlit] = strlen(lits[nlit]);
-				ids[nlit] = (unsigned)g;
+				ids[nlit] = (unsigned)nlit;
+				lit_set[nlit] = (unsigned)g;
 			}
 		}
 	}
 	if ((pf = bw_prefilter_new(lits, lens, ids, nlit)) == NULL)
 		goto out;
+	dc.lit_set = lit_set;
+	/* first pass: in how many texts each set occurs */
 	for (size_t i = 0; i < kb->nrules; i++) {
 		size_t j;
 		json_t *ex;
@@ -219,24 +269,53 @@ static int choose_sets(const bw_kb *kb, bw_litset (*sets)[BW_LIT_SETS], size_t *
 			bw_prefilter_scan(pf, json_string_value(ex), json_string_length(ex), count_hit, &dc);
 		}
 	}
-	g = 0;
 	for (size_t k = 0; k < npat; k++) {
-		size_t best = 0, second = (size_t)-1, n = nsets[k];
-		unsigned *f = dc.freq + g;
-		g += n;
-		if (n <= 1)
-			continue;
+		size_t n = nsets[k];
+		unsigned *f = dc.freq + set0[k];
+		best[k] = 0;
+		second[k] = (size_t)-1;
 		for (size_t x = 1; x < n; x++)
-			if (f[x] < f[best])
-				best = x;
+			if (f[x] < f[best[k]])
+				best[k] = x;
 		for (size_t x = 0; x < n; x++)
-			if (x != best && (second == (size_t)-1 || f[x] < f[second]))
-				second = x;
-		bw_litset a = sets[k][best], b = sets[k][second];
+			if (x != best[k] && (second[k] == (size_t)-1 || f[x] < f[second[k]]))
+				second[k] = x;
+		/* common even at its rarest (more than 1 text in 200): a second one? */
+		decide[k] = n >= 2 && (size_t)f[best[k]] * 200 > ndocs;
+	}
+	/* the strings of the sets kept anyway cost nothing more in a second set */
+	nlit = 0;
+	for (size_t k = 0; k < npat; k++)
+		for (size_t x = 0; x < nsets[k]; x++)
+			for (size_t y = 0; y < sets[k][x].n; y++)
+				paid[nlit++] = x == best[k];
+	/* second pass: what each second set costs, and what it would spare */
+	memset(dc.seen, 0, (total + 1) * sizeof *dc.seen);
+	memset(dc.freq, 0, (total + 1) * sizeof *dc.freq);
+	dc.paid = paid;
+	ndocs = 0;
+	for (size_t i = 0; i < kb->nrules; i++) {
+		size_t j;
+		json_t *ex;
+		json_array_foreach(kb->rules[i].examples, j, ex) {
+			dc.doc = (unsigned)++ndocs;
+			bw_prefilter_scan(pf, json_string_value(ex), json_string_length(ex), count_hit, &dc);
+			for (size_t k = 0; k < npat; k++) {
+				if (!decide[k] || dc.seen[set0[k] + best[k]] != dc.doc)
+					continue;
+				cand_a[k]++;
+				cand_ab[k] += dc.seen[set0[k] + second[k]] == dc.doc;
+			}
+		}
+	}
+	for (size_t k = 0; k < npat; k++) {
+		if (nsets[k] <= 1)
+			continue;
+		bw_litset a = sets[k][best[k]], b = sets[k][second[k]];
 		sets[k][0] = a;
 		nsets[k] = 1;
-		/* common even at its rarest (more than 1 text in 200): ask for two */
-		if ((size_t)f[best] * 200 > ndocs) {
+		if (decide[k] && (size_t)(cand_a[k] - cand_ab[k]) * COST_REGEX >
+				 (size_t)dc.cost[set0[k] + second[k]] * COST_LOOKUP) {
 			sets[k][1] = b;
 			nsets[k] = 2;
 		}
@@ -247,8 +326,17 @@ out:
 	free(lits);
 	free(lens);
 	free(ids);
+	free(lit_set);
+	free(paid);
+	free(set0);
+	free(best);
+	free(second);
+	free(decide);
+	free(cand_a);
+	free(cand_ab);
 	free(dc.freq);
 	free(dc.seen);
+	free(dc.cost);
 	return rc;
 }
 
@@ -364,7 +452,7 @@ int bw_matcher_build(bw_kb *kb, bw_error *err)
 		for (size_t x = 0; x < nsets[k]; x++)
 			nlit += sets[k][x].n;
 	}
-	cap = nlit + BW_COMMAND_STRINGS + 1;
+	cap = nlit + BW_COMMAND_STRINGS + RETRY_WORDS + 1;
 	lits = calloc(cap, sizeof *lits);
 	lens = calloc(cap, sizeof *lens);
 	ids = calloc(cap, sizeof *ids);
@@ -390,6 +478,13 @@ int bw_matcher_build(bw_kb *kb, bw_error *err)
 		ids[i] |= CMD_ID;
 	}
 	nlit += ncmd;
+	/* and the retry words, for bw_facts_says_retry's answer */
+	size_t nretry = bw_facts_retry_words(lits + nlit, RETRY_WORDS);
+	for (size_t i = nlit; i < nlit + nretry; i++) {
+		lens[i] = strlen(lits[i]);
+		ids[i] = RETRY_ID;
+	}
+	nlit += nretry;
 	if (collect_examples(kb, &ex, &exlen, &nex) < 0 ||
 	    (kb->pf = bw_prefilter_new_bits(lits, lens, ids, nlit, ex, exlen, nex,
 					    PAT_SETS * pattern_words(kb) * 64)) == NULL)
@@ -460,6 +555,12 @@ bw_scratch *bw_scratch_get(const bw_kb *kb)
 			return NULL;
 		s->nbits_words = words;
 	}
+	pcre2_match_context *mctx = pcre2_match_context_copy(kb->mctx);
+	if (mctx == NULL)
+		return NULL;
+	pcre2_match_context_free(s->mctx);
+	s->mctx = mctx;
+	s->limit = PCRE2_UNSET;
 	memset(s->bits, 0, s->nbits_words * sizeof *s->bits);
 	memset(s->single, 0, s->nbits_words * sizeof *s->single);
 	for (size_t k = 0; k < kb->npat; k++)
@@ -482,13 +583,16 @@ static void on_hit(const unsigned *ids, size_t n, size_t start, void *p)
 
 	if (c->cmd == NULL)
 		return;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		if (ids[i] & CMD_ID)
 			bw_command_found_hit(c->cmd, ids[i] & ~CMD_ID, start);
+		else if (ids[i] == RETRY_ID)
+			c->cmd->retry = 1;
+	}
 }
 
 /* Does the rule's "when" allow these codes? Unknown codes never rule out. */
-static int when_ok(const bw_rule *r, int reply, const char *status)
+static int when_codes_ok(const bw_rule *r, int reply, const char *status)
 {
 	if (r->n_when_reply && reply) {
 		int ok = 0;
@@ -502,7 +606,7 @@ static int when_ok(const bw_rule *r, int reply, const char *status)
 	if (r->n_when_status && status && *status) {
 		int ok = 0;
 		for (size_t i = 0; i < r->n_when_status && !ok; i++) {
-			size_t l = strlen(r->when_status[i]);
+			size_t l = r->when_status_len[i];
 			ok = strncmp(status, r->when_status[i], l) == 0 &&
 			     (status[l] == '\0' || status[l] == '.' || r->when_status[i][l - 1] == '.');
 		}
@@ -510,6 +614,12 @@ static int when_ok(const bw_rule *r, int reply, const char *status)
 			return 0;
 	}
 	return 1;
+}
+
+/* when_codes_ok, without a call for the many rules that have no "when" */
+static inline int when_ok(const bw_rule *r, int reply, const char *status)
+{
+	return (r->n_when_reply == 0 && r->n_when_status == 0) || when_codes_ok(r, reply, status);
 }
 
 static int better(const bw_match *a, const bw_match *b)
@@ -534,13 +644,24 @@ static void try_pattern(const bw_kb *kb, bw_scratch *s, size_t pi, const char *t
 	/* a weaker rule cannot win: skip its regex */
 	if (best->rule && r->priority < best->rule->priority)
 		return;
+	/*
+	 * One as strong wins only by starting no later than the best so far:
+	 * PCRE2 stops trying start positions past it. A stronger one may
+	 * match anywhere.
+	 */
+	size_t limit = best->rule && r->priority == best->rule->priority ? best->start :
+		       PCRE2_UNSET;
+	if (limit != s->limit) {
+		pcre2_set_offset_limit(s->mctx, limit);
+		s->limit = limit;
+	}
 	/* the JIT entry skips pcre2_match's checks (the text is valid UTF-8) */
 	if (kb->pat_jit[pi])
 		rc = pcre2_jit_match(kb->pat_code[pi], (PCRE2_SPTR)text, len, 0, 0, s->md,
-				     kb->mctx);
+				     s->mctx);
 	else
 		rc = pcre2_match(kb->pat_code[pi], (PCRE2_SPTR)text, len, 0, PCRE2_NO_UTF_CHECK,
-				 s->md, kb->mctx);
+				 s->md, s->mctx);
 	if (rc >= 0) {
 		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(s->md);
 		bw_match m = {r, ov[0], ov[1] < ov[0] ? ov[0] : ov[1]};
@@ -557,6 +678,8 @@ static int match_best(const bw_kb *kb, bw_scratch *s, const char *text, size_t l
 
 	if (kb->pf)
 		bw_prefilter_scan_bits(kb->pf, text, len, s->bits, on_hit, &c);
+	else if (cmd)
+		cmd->retry = -1;	/* not looked for */
 	/*
 	 * The candidates: patterns whose sets all occurred (see set_bit), read
 	 * strongest first (the numbering). Once one matched, weaker ones are
@@ -608,8 +731,14 @@ int bw_match_best_cmd(const bw_kb *kb, bw_scratch *s, const char *text, size_t l
 	bw_command_found f;
 	int rc;
 
-	bw_command_found_init(&f, text, len);
-	rc = match_best(kb, s, text, len, reply, status, out, &f);
+	rc = bw_match_best_found(kb, s, text, len, reply, status, out, &f);
 	*command = bw_command_found_end(&f);
 	return rc;
+}
+
+int bw_match_best_found(const bw_kb *kb, bw_scratch *s, const char *text, size_t len,
+			int reply, const char *status, bw_match *out, bw_command_found *found)
+{
+	bw_command_found_init(found, text, len);
+	return match_best(kb, s, text, len, reply, status, out, found);
 }

@@ -73,6 +73,7 @@ struct bw_prefilter {
 	entry *entries;		/* bucket by bucket */
 	uint64_t *words;	/* the strings, lower-cased, zero-padded to 8 bytes */
 	uint64_t *masks;	/* per word: which bytes count */
+	uint64_t *folds;	/* per word: 0x20 in each byte that is a letter */
 	unsigned *ids;
 	run *runs;
 	size_t n;		/* distinct strings */
@@ -173,6 +174,7 @@ void bw_prefilter_free(bw_prefilter *pf)
 	free(pf->entries);
 	free(pf->words);
 	free(pf->masks);
+	free(pf->folds);
 	free(pf->ids);
 	free(pf->runs);
 	free(pf);
@@ -308,7 +310,8 @@ bw_prefilter *bw_prefilter_new_bits(const char *const *strs, const size_t *lens,
 	pf->entries = calloc(nd + 1, sizeof *pf->entries);
 	pf->words = calloc(nwords + 1, sizeof *pf->words);
 	pf->masks = calloc(nwords + 1, sizeof *pf->masks);
-	if (!slots || !pf->entries || !pf->words || !pf->masks)
+	pf->folds = calloc(nwords + 1, sizeof *pf->folds);
+	if (!slots || !pf->entries || !pf->words || !pf->masks || !pf->folds)
 		goto fail;
 	/* every gram a string could be filed under, and how common it is */
 	for (size_t d = 0; d < nd; d++) {
@@ -387,6 +390,9 @@ bw_prefilter *bw_prefilter_new_bits(const char *const *strs, const size_t *lens,
 			memset(by, 0xff, m);
 			memset(by + m, 0, 8 - m);
 			memcpy(&pf->masks[nwords], by, 8);
+			for (size_t j = 0; j < 8; j++)
+				by[j] = j < m && st->low[k + j] >= 'a' && st->low[k + j] <= 'z' ? 0x20 : 0;
+			memcpy(&pf->folds[nwords], by, 8);
 			nwords++;
 		}
 	}
@@ -423,18 +429,24 @@ fail:
 	return NULL;
 }
 
-/* Does the text at p (room bytes readable) hold entry e's string? */
+/*
+ * Does the text at p (room bytes readable) hold entry e's string? Eight
+ * bytes at a time: setting bit 5 where the string has a letter a-z folds
+ * exactly that letter's two cases onto it (the string is lower case), and
+ * every other byte must be equal.
+ */
 static inline int same(const bw_prefilter *pf, const entry *e, const unsigned char *p,
 		       size_t room)
 {
-	const uint64_t *w = pf->words + e->word, *m = pf->masks + e->word;
+	const uint64_t *w = pf->words + e->word, *m = pf->masks + e->word,
+		       *f = pf->folds + e->word;
 	size_t l = e->len;
 
 	if (room >= ((l + 7) & ~(size_t)7)) {
-		for (size_t k = 0; k < l; k += 8, w++, m++) {
+		for (size_t k = 0; k < l; k += 8, w++, m++, f++) {
 			uint64_t x;
 			memcpy(&x, p + k, 8);
-			if ((low8(x) & *m) != *w)
+			if (((x & *m) | *f) != *w)
 				return 0;
 		}
 		return 1;

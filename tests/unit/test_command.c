@@ -7,6 +7,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "facts.h"
+#include "kb.h"
 #include "segment.h"
 
 static const char *scan(const char *t)
@@ -68,11 +70,68 @@ static void test_transcripts(void **state)
 	       "-------SMTP command\nDATA\n", "RCPT");
 }
 
+/*
+ * The rule matcher finds the command strings and the retry words in its
+ * own scan (bw_match_best_found): the answers must be those of
+ * bw_command_scan and of the facts' own look for the retry words.
+ */
+static void test_rule_scan_agrees(void **state)
+{
+	static const char *const texts[] = {
+		"550 5.1.1 <a@example.com>: User unknown (in reply to RCPT TO command)",
+		"421 Please try again later",
+		"Please try again later",
+		"Mailbox temporarily unavailable, TRY LATER",
+		"Message deferred: greylisted, please retry later",
+		"Your message has not yet been delivered. Delivery delayed.",
+		"the message will be retried for 5 days",	/* not one of the words looked for */
+		"connect to mx.example.com[192.0.2.1]:25: Connection refused",
+		"Graylist in effect",
+		">>> RCPT TO:<a@example.com>\n<<< 550 no such user",
+		"nothing to see here",
+		"Temporar",
+		"",
+	};
+	bw_error err = {0};
+	bw_kb *kb = bw_kb_load(BW_DATADIR "/rules", NULL, &err);
+	(void)state;
+
+	if (kb == NULL)
+		skip();
+	bw_scratch *sc = bw_scratch_get(kb);
+	assert_non_null(sc);
+	for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
+		const char *t = texts[i];
+		size_t len = strlen(t);
+		bw_command_found found;
+		bw_match m;
+		bw_facts f;
+		const char *want = bw_command_scan(t, len), *got;
+
+		assert_true(bw_match_best_found(kb, sc, t, len, 0, NULL, &m, &found) >= 0);
+		got = bw_command_found_end(&found);
+		if (want == NULL)
+			assert_null(got);
+		else
+			assert_string_equal(got, want);
+		/* the words decide only where no code does (says_retry -1) */
+		bw_facts_extract_codes(t, len, &f);
+		if (f.says_retry >= 0)
+			continue;
+		int words = bw_facts_says_retry(t, len, &f);
+		if (found.retry != words)
+			print_error("\"%s\": the scan says %d, the facts %d\n", t, found.retry, words);
+		assert_int_equal(found.retry, words);
+	}
+	bw_kb_free(kb);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mta_phrases),
 		cmocka_unit_test(test_transcripts),
+		cmocka_unit_test(test_rule_scan_agrees),
 	};
 
 	return cmocka_run_group_tests_name("command", tests, NULL, NULL);
