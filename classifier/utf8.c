@@ -140,27 +140,6 @@ char *bw_utf8_clean(const char *in, size_t n, size_t *outlen, int *changed)
 	return out;
 }
 
-int bw_utf8_valid(const char *in, size_t n)
-{
-	const unsigned char *p = (const unsigned char *)in;
-	size_t i = 0;
-
-	while (i < n) {
-		i += ascii_run(p + i, n - i);
-		if (i >= n)
-			break;
-		if (p[i] >= 0x01 && p[i] < 0x80) {
-			i++;
-			continue;
-		}
-		size_t l = seq_len(p + i, n - i);
-		if (l == 0)
-			return 0;
-		i += l;
-	}
-	return 1;
-}
-
 /* Would bw_text_fold() change the well-formed sequence at p (l bytes)? */
 static int folds(const unsigned char *p, size_t l)
 {
@@ -169,7 +148,8 @@ static int folds(const unsigned char *p, size_t l)
 	       (l == 2 && ((p[0] == 0xC2 && p[1] == 0xA0) || (p[0] == 0xCA && p[1] == 0xBC)));
 }
 
-int bw_text_is_plain(const char *in, size_t n)
+/* Valid UTF-8 without NUL, and (when no_fold) nothing bw_text_fold() changes. */
+static int well_formed(const char *in, size_t n, int no_fold)
 {
 	const unsigned char *p = (const unsigned char *)in;
 	size_t i = 0;
@@ -178,12 +158,23 @@ int bw_text_is_plain(const char *in, size_t n)
 		i += ascii_run(p + i, n - i);
 		if (i >= n)
 			break;
+		/* ascii_run stopped at a NUL or a lead byte */
 		size_t l = seq_len(p + i, n - i);
-		if (l <= 1 || folds(p + i, l))
-			return 0;	/* NUL, ill-formed, or a character to fold */
+		if (l == 0 || (no_fold && folds(p + i, l)))
+			return 0;
 		i += l;
 	}
 	return 1;
+}
+
+int bw_utf8_valid(const char *in, size_t n)
+{
+	return well_formed(in, n, 0);
+}
+
+int bw_text_is_plain(const char *in, size_t n)
+{
+	return well_formed(in, n, 1);
 }
 
 /*
