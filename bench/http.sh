@@ -131,7 +131,7 @@ kport=$(bw_free_port)
 sed -e "s|$BW_RUN|$kr|g" -e "s|listen 127.0.0.1:$BW_PORT;|listen 127.0.0.1:$kport;|" \
 	-e "s|unix:$kr/fcgi.sock|unix:$sock|" \
 	-e 's|^\(\s*\)@EXTRA_UPSTREAMS@||' \
-	-e "s|^\(\s*server unix:$sock.*\)$|\1\n        keepalive 32;|" \
+	-e "s|^\(\s*server unix:$sock.*\)$|\1\n        keepalive ${BENCH_KEEPALIVE_CONNS:-32};|" \
 	-e "s|^\(\s*include .*bouncewhy-locations.conf;\)|        fastcgi_keep_conn on;\n\1|" \
 	"$BW_RUN/nginx.conf" >"$kr/nginx.conf"
 sed -i "s|unix:$kr/fcgi.sock|unix:$sock|" "$kr/nginx.conf"
@@ -139,9 +139,9 @@ nginx -p "$kr" -c "$kr/nginx.conf" -g 'daemon off;' 2>"$kr/nginx.log" &
 NGX2=$!
 NGX_MASTER=$NGX2
 for _ in $(seq 1 100); do curl -fs -o /dev/null "http://127.0.0.1:$kport/healthz" && break; sleep 0.05; done
-if grep -q 'keepalive 32' "$kr/nginx.conf" && grep -q 'fastcgi_keep_conn on' "$kr/nginx.conf" &&
+if grep -q "keepalive ${BENCH_KEEPALIVE_CONNS:-32};" "$kr/nginx.conf" && grep -q 'fastcgi_keep_conn on' "$kr/nginx.conf" &&
 	curl -fs -o /dev/null --max-time 5 "http://127.0.0.1:$kport/healthz"; then
-	echo "== nginx -> FastCGI keep-alive (keepalive 32 + fastcgi_keep_conn on), same backend"
+	echo "== nginx -> FastCGI keep-alive (keepalive ${BENCH_KEEPALIVE_CONNS:-32} per worker + fastcgi_keep_conn on), same backend"
 	run healthz_keepalive "http://127.0.0.1:$kport/healthz"
 	run explain_keepalive "http://127.0.0.1:$kport/api/v1/explain" -s "$tmp/post.lua"
 	echo "  healthz keep-alive / without: $(ratio "$R_healthz_keepalive" "$R_healthz")"
