@@ -320,6 +320,14 @@ static int remote_form(const char *t, size_t ip, bw_facts *f, size_t n)
 		k--;
 	if (e - k < 3 || memchr(t + k, '.', e - k) == NULL)
 		return 0;
+	/* a host name has a letter: "550-5.7.1 [ip]" is a reply's codes */
+	{
+		size_t a = k;
+		while (a < e && !isalpha((unsigned char)t[a]))
+			a++;
+		if (a == e)
+			return 0;
+	}
 	/* "Client host [ip]" and "from NAME [ip]" name the sender, not the receiver */
 	{
 		size_t w = k;

@@ -150,6 +150,12 @@ static void test_facts(void **state)
 	t = "MAIL FROM:<a@example.org> rejected";
 	bw_facts_extract(t, strlen(t), &f);
 	assert_string_equal(f.recipient, "");
+
+	/* a multi-line reply's codes before "[ip]" are no host name (Gmail's form) */
+	t = "550-5.7.1 [192.0.2.1      19] Our system has detected that this message is";
+	bw_facts_extract(t, strlen(t), &f);
+	assert_string_equal(f.ip, "192.0.2.1");
+	assert_string_equal(f.remote_mta, "");
 }
 
 static void test_utf8_clean(void **state)
