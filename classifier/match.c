@@ -201,6 +201,30 @@ static void count_hit(const unsigned *ids, size_t n, size_t start, void *p)
 #define COST_REGEX 570
 #define COST_LOOKUP 65
 
+/* The rules' examples, the sample of bounce texts the index is tuned for. */
+static int collect_examples(const bw_kb *kb, const char ***ex, size_t **exlen, size_t *nex)
+{
+	size_t n = 0, j;
+	json_t *e;
+
+	for (size_t i = 0; i < kb->nrules; i++)
+		n += json_array_size(kb->rules[i].examples);
+	*ex = calloc(n + 1, sizeof **ex);
+	*exlen = calloc(n + 1, sizeof **exlen);
+	*nex = 0;
+	if (*ex == NULL || *exlen == NULL)
+		return -1;
+	for (size_t i = 0; i < kb->nrules; i++) {
+		json_array_foreach(kb->rules[i].examples, j, e) {
+			if (json_is_string(e)) {
+				(*ex)[*nex] = json_string_value(e);
+				(*exlen)[(*nex)++] = json_string_length(e);
+			}
+		}
+	}
+	return 0;
+}
+
 /*
  * Keeps, of each pattern's literal sets, the one or two that cost least: a
  * set whose strings turn up in many bounce texts makes many prefilter hits
@@ -210,10 +234,10 @@ static void count_hit(const unsigned *ids, size_t n, size_t start, void *p)
  * then hold both), unless the runs it would spare cost less than looking
  * for its strings (words such as "the", "550", which every line has).
  */
-static int choose_sets(const bw_kb *kb, bw_litset (*sets)[BW_LIT_SETS], size_t *nsets,
-		       size_t npat)
+static int choose_sets(bw_litset (*sets)[BW_LIT_SETS], size_t *nsets, size_t npat,
+		       const char **ex, const size_t *exlen, size_t nex)
 {
-	size_t total = 0, nlit = 0, g = 0, ndocs = 0;
+	size_t total = 0, nlit = 0, g = 0;
 	const char **lits = NULL;
 	size_t *lens = NULL, *set0 = NULL;
 	unsigned *ids = NULL, *lit_set = NULL, *cand_a = NULL, *cand_ab = NULL;
@@ -261,13 +285,9 @@ static int choose_sets(const bw_kb *kb, bw_litset (*sets)[BW_LIT_SETS], size_t *
 		goto out;
 	dc.lit_set = lit_set;
 	/* first pass: in how many texts each set occurs */
-	for (size_t i = 0; i < kb->nrules; i++) {
-		size_t j;
-		json_t *ex;
-		json_array_foreach(kb->rules[i].examples, j, ex) {
-			dc.doc = (unsigned)++ndocs;
-			bw_prefilter_scan(pf, json_string_value(ex), json_string_length(ex), count_hit, &dc);
-		}
+	for (size_t d = 0; d < nex; d++) {
+		dc.doc = (unsigned)d + 1;
+		bw_prefilter_scan(pf, ex[d], exlen[d], count_hit, &dc);
 	}
 	for (size_t k = 0; k < npat; k++) {
 		size_t n = nsets[k];
@@ -281,7 +301,7 @@ static int choose_sets(const bw_kb *kb, bw_litset (*sets)[BW_LIT_SETS], size_t *
 			if (x != best[k] && (second[k] == (size_t)-1 || f[x] < f[second[k]]))
 				second[k] = x;
 		/* common even at its rarest (more than 1 text in 200): a second one? */
-		decide[k] = n >= 2 && (size_t)f[best[k]] * 200 > ndocs;
+		decide[k] = n >= 2 && (size_t)f[best[k]] * 200 > nex;
 	}
 	/* the strings of the sets kept anyway cost nothing more in a second set */
 	nlit = 0;
@@ -293,19 +313,14 @@ static int choose_sets(const bw_kb *kb, bw_litset (*sets)[BW_LIT_SETS], size_t *
 	memset(dc.seen, 0, (total + 1) * sizeof *dc.seen);
 	memset(dc.freq, 0, (total + 1) * sizeof *dc.freq);
 	dc.paid = paid;
-	ndocs = 0;
-	for (size_t i = 0; i < kb->nrules; i++) {
-		size_t j;
-		json_t *ex;
-		json_array_foreach(kb->rules[i].examples, j, ex) {
-			dc.doc = (unsigned)++ndocs;
-			bw_prefilter_scan(pf, json_string_value(ex), json_string_length(ex), count_hit, &dc);
-			for (size_t k = 0; k < npat; k++) {
-				if (!decide[k] || dc.seen[set0[k] + best[k]] != dc.doc)
-					continue;
-				cand_a[k]++;
-				cand_ab[k] += dc.seen[set0[k] + second[k]] == dc.doc;
-			}
+	for (size_t d = 0; d < nex; d++) {
+		dc.doc = (unsigned)d + 1;
+		bw_prefilter_scan(pf, ex[d], exlen[d], count_hit, &dc);
+		for (size_t k = 0; k < npat; k++) {
+			if (!decide[k] || dc.seen[set0[k] + best[k]] != dc.doc)
+				continue;
+			cand_a[k]++;
+			cand_ab[k] += dc.seen[set0[k] + second[k]] == dc.doc;
 		}
 	}
 	for (size_t k = 0; k < npat; k++) {
@@ -338,30 +353,6 @@ out:
 	free(dc.seen);
 	free(dc.cost);
 	return rc;
-}
-
-/* The rules' examples, the sample of bounce texts the index is tuned for. */
-static int collect_examples(const bw_kb *kb, const char ***ex, size_t **exlen, size_t *nex)
-{
-	size_t n = 0, j;
-	json_t *e;
-
-	for (size_t i = 0; i < kb->nrules; i++)
-		n += json_array_size(kb->rules[i].examples);
-	*ex = calloc(n + 1, sizeof **ex);
-	*exlen = calloc(n + 1, sizeof **exlen);
-	*nex = 0;
-	if (*ex == NULL || *exlen == NULL)
-		return -1;
-	for (size_t i = 0; i < kb->nrules; i++) {
-		json_array_foreach(kb->rules[i].examples, j, e) {
-			if (json_is_string(e)) {
-				(*ex)[*nex] = json_string_value(e);
-				(*exlen)[(*nex)++] = json_string_length(e);
-			}
-		}
-	}
-	return 0;
 }
 
 /* A pattern of a rule, while numbering them. */
@@ -434,7 +425,8 @@ int bw_matcher_build(bw_kb *kb, bw_error *err)
 	}
 	free(order);
 	order = NULL;
-	if (choose_sets(kb, sets, nsets, npat) < 0)
+	if (collect_examples(kb, &ex, &exlen, &nex) < 0 ||
+	    choose_sets(sets, nsets, npat, ex, exlen, nex) < 0)
 		goto oom;
 	kb->always_list = calloc(npat + 1, sizeof *kb->always_list);
 	if (kb->always_list == NULL)
@@ -485,8 +477,7 @@ int bw_matcher_build(bw_kb *kb, bw_error *err)
 		ids[i] = RETRY_ID;
 	}
 	nlit += nretry;
-	if (collect_examples(kb, &ex, &exlen, &nex) < 0 ||
-	    (kb->pf = bw_prefilter_new_bits(lits, lens, ids, nlit, ex, exlen, nex,
+	if ((kb->pf = bw_prefilter_new_bits(lits, lens, ids, nlit, ex, exlen, nex,
 					    PAT_SETS * pattern_words(kb) * 64)) == NULL)
 		goto oom;
 	free(ex);

@@ -141,29 +141,29 @@ static uint32_t gram(const unsigned char *p, size_t w)
 	return g;
 }
 
-static slot *find(slot *slots, size_t mask, uint32_t key)
+/* The slot of key, or the empty one where it would go (linear probing). */
+static slot *slot_of(slot *slots, size_t mask, uint32_t key)
 {
 	size_t i = mix(key) & mask;
 
-	while (slots[i].key) {
-		if (slots[i].key == key)
-			return &slots[i];
+	while (slots[i].key && slots[i].key != key)
 		i = (i + 1) & mask;
-	}
-	return NULL;
+	return &slots[i];
+}
+
+static slot *find(slot *slots, size_t mask, uint32_t key)
+{
+	slot *s = slot_of(slots, mask, key);
+
+	return s->key ? s : NULL;
 }
 
 static slot *find_or_add(slot *slots, size_t mask, uint32_t key)
 {
-	size_t i = mix(key) & mask;
+	slot *s = slot_of(slots, mask, key);
 
-	while (slots[i].key) {
-		if (slots[i].key == key)
-			return &slots[i];
-		i = (i + 1) & mask;
-	}
-	slots[i].key = key;
-	return &slots[i];
+	s->key = key;
+	return s;
 }
 
 void bw_prefilter_free(bw_prefilter *pf)
