@@ -17,7 +17,7 @@ ASAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 
 .PHONY: test-asan asan-build
 asan-build: test-deps
-	@$(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) CFLAGS="$(ASAN_CFLAGS)" all
+	@$(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) CFLAGS="$(ASAN_CFLAGS)" MALLOC= all
 
 test-asan: asan-build
 	@ASAN_BUILD=$(ASAN_BUILD) ASAN_SUITES='$(ASAN_SUITES)' BW_SHARED=$(SHARED) \

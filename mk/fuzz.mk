@@ -21,7 +21,7 @@ fuzz-deps:
 	@scripts/deps.sh fuzz
 
 fuzz-build: fuzz-deps
-	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang CFLAGS="$(FUZZ_CFLAGS)" fuzz-bins
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang CFLAGS="$(FUZZ_CFLAGS)" MALLOC= fuzz-bins
 
 fuzz: fuzz-build
 	FUZZ_BUILD=$(FUZZ_BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) BW_SHARED=$(SHARED) \

@@ -16,6 +16,7 @@ libjansson-dev
 libpcre2-dev
 libgmime-3.0-dev
 libc-ares-dev
+libmimalloc-dev
 nginx-light
 "
 TEST_PACKAGES="
