@@ -1,9 +1,10 @@
 /*
  * response.c - build and send an answer: status, headers, body.
  *
- * JSON only through jansson; problems in the RFC 9457 shape. Every answer
- * carries the security headers that do not depend on the page, and a
- * Content-Security-Policy that allows nothing unless the handler set one.
+ * JSON values are jansson's, written by jsonout.c; problems in the RFC 9457
+ * shape. Every answer carries the security headers that do not depend on
+ * the page, and a Content-Security-Policy that allows nothing unless the
+ * handler set one.
  */
 #include <stdio.h>
 #include <string.h>
@@ -56,9 +57,10 @@ void bw_response_header(bw_response *r, const char *name, const char *value)
 }
 
 /*
- * Answers are compact JSON dumped once, straight into the body buffer
- * (json_dumpb into a generous reserve; a bigger answer is dumped again into
- * the size the first pass measured), not token by token through a callback.
+ * Answers are compact JSON written once, straight into the body buffer
+ * (bw_json_compact, jansson's compact text at a fraction of its cost, into a
+ * generous reserve; a bigger answer is written again into the size the
+ * first pass measured).
  */
 #define BW_JSON_RESERVE 8192
 
@@ -71,9 +73,9 @@ void bw_response_json(bw_response *r, int status, json_t *v)
 	bw_buf_reset(&r->body);
 	if (v && bw_buf_reserve(&r->body, BW_JSON_RESERVE) == 0) {
 		room = r->body.cap - 2;	/* a newline and a NUL follow */
-		need = json_dumpb(v, r->body.data, room, JSON_COMPACT);
+		need = bw_json_compact(v, r->body.data, room);
 		if (need > room && (bw_buf_reserve(&r->body, need + 2) < 0 ||
-				    json_dumpb(v, r->body.data, need, JSON_COMPACT) != need))
+				    bw_json_compact(v, r->body.data, need) != need))
 			need = 0;
 	}
 	if (need == 0) {
