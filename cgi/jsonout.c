@@ -150,10 +150,20 @@ static void put_value(out_t *o, const json_t *v, int depth)
 	case JSON_STRING:
 		put_string(o, json_string_value(v), json_string_length(v));
 		break;
-	case JSON_INTEGER:
-		put(o, num, (size_t)snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT,
-					     json_integer_value(v)));
+	case JSON_INTEGER: {
+		/* decimal, as "%" JSON_INTEGER_FORMAT prints it, without printf */
+		json_int_t i = json_integer_value(v);
+		unsigned long long u = i < 0 ? 0ULL - (unsigned long long)i : (unsigned long long)i;
+		char *d = num + sizeof num;
+
+		do
+			*--d = (char)('0' + u % 10);
+		while ((u /= 10) != 0);
+		if (i < 0)
+			*--d = '-';
+		put(o, d, (size_t)(num + sizeof num - d));
 		break;
+	}
 	case JSON_TRUE:
 		put(o, "true", 4);
 		break;
