@@ -14,15 +14,19 @@
  *
  * Speed: GMime's cost is mostly one GObject per header field, part, content
  * type, parameter and stream, so GMime is given only what can change the
- * result (and its answers are the same as for the whole email): the
- * top-level header block without the fields nothing here reads (trace
- * fields, signatures), nothing after the returned message's header block
- * when the DSN comes first, and not that header block either (read here,
- * as GMime would read it; when the report turns out not to be one this
- * holds for, the email is parsed again with it). One email is read as a
- * MIME part rather than a GMimeMessage, an mbox of one message as that
- * message; the buffer is read in place, and parts are decoded without
- * stream and filter objects.
+ * result (and its answers are the same as for the whole email):
+ *   - of the top-level header block, only the Content- fields and
+ *     MIME-Version; the few other fields read here (Subject, From and the
+ *     like) are read from the block itself and decoded as GMime decodes them;
+ *   - nothing after the returned message's header block when the DSN comes
+ *     first, and not that header block either: it is read here, as GMime
+ *     would read it, and when the report turns out not to be one this holds
+ *     for, the email is parsed again with it (or at once, when the top-level
+ *     header block already says so).
+ * One email is read as a MIME part rather than a GMimeMessage, an mbox of
+ * one message as that message; the buffer is read in place, and parts are
+ * decoded (and converted from their charset) without stream and filter
+ * objects.
  *
  * Diagnostics: returns -1 with err filled only when memory runs out or the
  * input is empty; broken MIME is read as far as it goes.
@@ -251,9 +255,11 @@ static char *own_utf8(char *t, size_t len)
  * The content of a part read straight from its stream (the parser's window
  * on the email) and decoded with GMime's decoder state, without the stream
  * and filter objects of g_mime_data_wrapper_write_to_stream(); the same
- * bytes. NULL with *done = 0 when the encoding is one this does not handle.
+ * bytes. Returns them (malloc'd, *len bytes, room for a NUL after), or NULL:
+ * with *done = 0 when the encoding is one this does not handle, else on
+ * ENOMEM.
  */
-static char *content_direct(GMimeDataWrapper *w, int *done)
+static char *content_raw(GMimeDataWrapper *w, size_t *len, int *done)
 {
 	GMimeContentEncoding enc = g_mime_data_wrapper_get_encoding(w);
 	GMimeStream *src = g_mime_data_wrapper_get_stream(w);
@@ -292,7 +298,17 @@ static char *content_direct(GMimeDataWrapper *w, int *done)
 		free(raw);
 		raw = out;
 	}
-	return own_utf8(raw, got);
+	*len = got;
+	return raw;
+}
+
+/* content_raw() as UTF-8 (NULL with *done = 1 on ENOMEM). */
+static char *content_direct(GMimeDataWrapper *w, int *done)
+{
+	size_t len;
+	char *raw = content_raw(w, &len, done);
+
+	return raw ? own_utf8(raw, len) : NULL;
 }
 
 /* Decoded content of a leaf part (transfer encoding undone), as UTF-8. */
@@ -320,6 +336,50 @@ static char *part_bytes(GMimeObject *obj)
 	return r;
 }
 
+/*
+ * What g_mime_text_part_get_text() gives for a part in charset cs (GMime's
+ * charset filter over the decoded content, then a NUL), without GMime's
+ * memory stream, filter stream and decoding filter: the charset filter is
+ * run once over the whole content, which converts as it does piece by piece
+ * (an incomplete sequence at a piece's end waits for the next). *how: 1 the
+ * text is UTF-8, returned as to_utf8() makes it (NULL on ENOMEM); 2 it is
+ * not; 0 the content is one content_raw() does not read.
+ */
+static char *text_in_charset(GMimeObject *obj, const char *cs, int *how)
+{
+	GMimeDataWrapper *w = g_mime_part_get_content(GMIME_PART(obj));
+	GMimeFilter *f;
+	size_t len;
+	char *raw, *r = NULL;
+	int done = 0;
+
+	*how = 0;
+	if (!w || !(raw = content_raw(w, &len, &done))) {
+		*how = done;
+		return NULL;
+	}
+	*how = 1;
+	if ((f = g_mime_filter_charset_new(cs, "utf-8")) != NULL) {
+		char *out, *conv;
+		size_t outlen, outpre;
+
+		g_mime_filter_complete(f, raw, len, 0, &out, &outlen, &outpre);
+		conv = bw_strndup(out, outlen);
+		g_object_unref(f);
+		free(raw);
+		if (!(raw = conv))
+			return NULL;
+	} else {
+		raw[len] = '\0';
+	}
+	if (g_utf8_validate(raw, -1, NULL))
+		r = to_utf8(raw, strlen(raw));
+	else
+		*how = 2;
+	free(raw);
+	return r;
+}
+
 /* Text of a text/ part, converted from its charset to UTF-8. */
 static char *part_text(GMimeObject *obj)
 {
@@ -329,15 +389,21 @@ static char *part_text(GMimeObject *obj)
 		cs = g_mime_text_part_get_charset(GMIME_TEXT_PART(obj));
 		if (cs && g_ascii_strcasecmp(cs, "us-ascii") != 0 &&
 		    g_ascii_strcasecmp(cs, "utf-8") != 0) {
-			char *t = g_mime_text_part_get_text(GMIME_TEXT_PART(obj));
+			int how;
+			char *t = text_in_charset(obj, cs, &how);
 
-			if (t && g_utf8_validate(t, -1, NULL)) {
-				char *r = to_utf8(t, strlen(t));
+			if (how == 1)
+				return t;
+			if (how == 0) {
+				t = g_mime_text_part_get_text(GMIME_TEXT_PART(obj));
+				if (t && g_utf8_validate(t, -1, NULL)) {
+					char *r = to_utf8(t, strlen(t));
 
+					g_free(t);
+					return r;
+				}
 				g_free(t);
-				return r;
 			}
-			g_free(t);
 		}
 	}
 	return part_bytes(obj);
@@ -735,6 +801,49 @@ static void walk_free(walk_t *w)
 		g_string_free(w->dsn, TRUE);
 	free(w->feedback);
 	free(w->orig_headers);
+}
+
+/* ------------------------------------------------- top-level fields */
+
+/* The top-level header fields fill_message() reads. */
+enum {
+	TOP_SUBJECT, TOP_FROM, TOP_RETURN_PATH, TOP_FAILED_RCPTS, TOP_AUTO_SUBMITTED,
+	TOP_X_AUTOREPLY, TOP_X_AUTORESPOND, TOP_X_AUTORESPONDER, TOP_N
+};
+
+static const struct { const char *s; size_t n; } top_names[TOP_N] = {
+	{"Subject", 7}, {"From", 4}, {"Return-Path", 11}, {"X-Failed-Recipients", 19},
+	{"Auto-Submitted", 14}, {"X-Autoreply", 11}, {"X-Autorespond", 13},
+	{"X-Autoresponder", 15}
+};
+
+/*
+ * Those fields when bw_email_parse() read them from the header block itself
+ * (GMime is then not given them: each would cost it a GMimeHeader and a
+ * decoding). val[i] is what g_mime_object_get_header() would give (the
+ * first such field, unfolded and decoded), NULL when there is none.
+ */
+typedef struct top_fields {
+	int read;
+	char *val[TOP_N];
+	/* and from its Content-Type, for hiding_worth() */
+	int multipart;		/* multipart/ */
+	char bnd[72];		/* the boundary (not decoded: a guess) */
+	size_t bndlen;		/* 0: none found */
+} top_fields;
+
+static void top_fields_free(top_fields *tf)
+{
+	for (int i = 0; i < TOP_N; i++)
+		g_free(tf->val[i]);
+}
+
+/* A top-level field's value: from tf when read there, else from GMime. */
+static const char *top_get(GMimeObject *top, const top_fields *tf, int which)
+{
+	if (tf && tf->read)
+		return tf->val[which];
+	return g_mime_object_get_header(top, top_names[which].s);
 }
 
 /* --------------------------------------------------- original headers */
@@ -1157,19 +1266,16 @@ static int parse_dsn(bw_message *msg, const char *t, size_t len, const bw_messag
 	size_t nrcpt = 0, emitted = 0;
 	int r, rc = 0;
 
-	/* count recipients first (for matching with the human text) */
-	{
-		field_iter c = { .p = t, .end = t + len };
+	/* count recipients first (for matching with the human text): the
+	 * lines next_field() reads as a Final-Recipient field are the ones
+	 * that start with that name and a colon */
+	for (const char *p = t, *end = t + len; p < end;) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
 
-		while ((r = next_field(&c)) != 0) {
-			if (r < 0) {
-				free(c.val);
-				return -1;
-			}
-			if (r == 1 && g_ascii_strcasecmp(c.name, "Final-Recipient") == 0)
-				nrcpt++;
-		}
-		free(c.val);
+		if (end - p >= 16 && (*p == 'F' || *p == 'f') &&
+		    g_ascii_strncasecmp(p, "Final-Recipient:", 16) == 0)
+			nrcpt++;
+		p = eol ? eol + 1 : end;
 	}
 	while ((r = next_field(&it)) != 0 && emitted < MAX_DSN_RCPTS) {
 		char **slot = NULL;
@@ -1344,15 +1450,14 @@ static int subject_says_autoreply(const char *subj)
 }
 
 /* Headers that mark an automatic reply (RFC 3834 and common ones). */
-static int headers_say_autoreply(GMimeObject *m)
+static int headers_say_autoreply(GMimeObject *m, const top_fields *tf)
 {
-	const char *as = g_mime_object_get_header(m, "Auto-Submitted");
+	const char *as = top_get(m, tf, TOP_AUTO_SUBMITTED);
 
 	if (as && contains_ci(as, "auto-replied"))
 		return 1;
-	if (g_mime_object_get_header(m, "X-Autoreply") ||
-	    g_mime_object_get_header(m, "X-Autorespond") ||
-	    g_mime_object_get_header(m, "X-Autoresponder"))
+	if (top_get(m, tf, TOP_X_AUTOREPLY) || top_get(m, tf, TOP_X_AUTORESPOND) ||
+	    top_get(m, tf, TOP_X_AUTORESPONDER))
 		return 1;
 	return 0;
 }
@@ -1456,7 +1561,7 @@ typedef struct hidden {
 } hidden_t;
 
 static int fill_message(bw_message *msg, GMimeObject *top, GMimeObject *body, int depth,
-			const hidden_t *hid);
+			const hidden_t *hid, const top_fields *tf);
 
 /* Parse bytes as one message (NULL when GMime gives nothing). */
 static GMimeMessage *parse_one(const char *data, size_t len)
@@ -1659,9 +1764,8 @@ static int fill_ses_json(bw_message *msg, const char *body)
 }
 
 /* Recipients named by X-Failed-Recipients, for segments without one. */
-static int failed_recipients(bw_message *msg, size_t from, GMimeObject *top)
+static int failed_recipients(bw_message *msg, size_t from, const char *xf)
 {
-	const char *xf = g_mime_object_get_header(top, "X-Failed-Recipients");
 	size_t k = from;
 
 	if (!xf)
@@ -1689,16 +1793,17 @@ static int failed_recipients(bw_message *msg, size_t from, GMimeObject *top)
  * Classify one parsed message and fill msg: top holds the message's header
  * fields, body is its MIME content (the same object when the message was
  * read as one MIME part). hid (or NULL): the returned message's header block
- * that GMime did not see. Returns 0, -1 on ENOMEM, or 1 (msg untouched) when
- * hid cannot stand in for what GMime would have made of it: the caller then
- * parses again with the block.
+ * that GMime did not see; tf (or NULL): top's fields that GMime did not see.
+ * Returns 0, -1 on ENOMEM, or 1 (msg untouched) when hid cannot stand in for
+ * what GMime would have made of it: the caller then parses again with the
+ * block.
  */
 static int fill_message(bw_message *msg, GMimeObject *top, GMimeObject *body, int depth,
-			const hidden_t *hid)
+			const hidden_t *hid, const top_fields *tf)
 {
 	walk_t w = { 0 };
-	const char *subject = g_mime_object_get_header(top, "Subject");
-	const char *from = g_mime_object_get_header(top, "From");
+	const char *subject = top_get(top, tf, TOP_SUBJECT);
+	const char *from = top_get(top, tf, TOP_FROM);
 	char *subj = NULL, *human = NULL;
 	size_t hlen = 0, cut;
 	const char *rp;
@@ -1793,7 +1898,8 @@ static int fill_message(bw_message *msg, GMimeObject *top, GMimeObject *body, in
 				size_t before = msg->nsegs;
 
 				rc = fill_message(msg, GMIME_OBJECT(inner),
-						  g_mime_message_get_mime_part(inner), depth + 1, NULL);
+						  g_mime_message_get_mime_part(inner), depth + 1, NULL,
+						  NULL);
 				g_object_unref(inner);
 				if (rc < 0 || msg->nsegs > before)
 					goto out;
@@ -1830,7 +1936,7 @@ static int fill_message(bw_message *msg, GMimeObject *top, GMimeObject *body, in
 		bw_input_free(&tmp);
 		goto out;
 	}
-	rp = g_mime_object_get_header(top, "Return-Path");
+	rp = top_get(top, tf, TOP_RETURN_PATH);
 	null_sender = rp && !strchr(rp, '@');
 	if (from_mail_system(from) || subject_says_bounce(subj) ||
 	    ((w.report == 1 || null_sender || !subj) && body_says_bounce(human))) {
@@ -1841,13 +1947,13 @@ static int fill_message(bw_message *msg, GMimeObject *top, GMimeObject *body, in
 			rc = -1;
 		else if (!human && bw_text_split(subj ? subj : "", subj ? strlen(subj) : 0, msg) < 0)
 			rc = -1;
-		if (rc == 0 && failed_recipients(msg, before, top) < 0)
+		if (rc == 0 && failed_recipients(msg, before, top_get(top, tf, TOP_FAILED_RCPTS)) < 0)
 			rc = -1;
 		if (rc == 0 && says_delay(subj, human))
 			mark_delayed(msg, before);
 		goto out;
 	}
-	if (headers_say_autoreply(top) || subject_says_autoreply(subj)) {
+	if (headers_say_autoreply(top, tf) || subject_says_autoreply(subj)) {
 		bw_segment *s = bw_message_add_segment(msg);
 
 		msg->kind = BW_MSG_AUTOREPLY;
@@ -1882,20 +1988,55 @@ out:
 	return rc;
 }
 
+/* Where useful_length() found the delivery-status part. */
+typedef struct report_shape {
+	size_t dsn_at;		/* offset of its Content-Type line */
+	int rfc822_first;	/* a message/rfc822 part comes before it */
+} report_shape;
+
+/*
+ * Is hiding the returned message's header block from GMime worth a try?
+ * fill_message() takes the block back (a second parse) unless GMime finds
+ * the delivery-status part as a part of the report, so not when the
+ * top-level header block says it will not: no multipart there, a boundary
+ * that no line before the delivery-status part starts with (GMime then
+ * reads it all as a prologue), or a message/rfc822 part first (a bounce
+ * forwarded as an attachment). Only the speed depends on this.
+ */
+static int hiding_worth(const char *buf, const top_fields *tf, const report_shape *rs)
+{
+	char nd[sizeof tf->bnd + 3];
+
+	if (!tf->read)
+		return 1;	/* not read: try */
+	if (!tf->multipart || rs->rfc822_first)
+		return 0;
+	if (!tf->bndlen)
+		return 1;
+	nd[0] = '\n';
+	nd[1] = nd[2] = '-';
+	memcpy(nd + 3, tf->bnd, tf->bndlen);
+	return memmem(buf, rs->dsn_at, nd, tf->bndlen + 3) != NULL;
+}
+
 /*
  * Length of buf worth giving to the MIME parser. In a report whose
  * delivery-status part comes before the returned message, everything after
  * the returned message's header block (its body, its attachments) cannot
  * change the findings, and parsing it is most of the cost: cut it off.
  * *inner receives the offset of that header block when there is a cut (it
- * then ends with the blank line just before the cut), else 0.
+ * then ends with the blank line just before the cut), else 0; rs where the
+ * first delivery-status part's Content-Type line is, and whether a
+ * message/rfc822 one comes before it.
  */
-static size_t useful_length(const char *buf, size_t len, size_t *inner)
+static size_t useful_length(const char *buf, size_t len, size_t *inner, report_shape *rs)
 {
 	const char *p = buf, *end = buf + len;
 	int seen_dsn = 0;
 
 	*inner = 0;
+	rs->dsn_at = 0;
+	rs->rfc822_first = 0;
 	while (p < end) {
 		const char *eol = memchr(p, '\n', (size_t)(end - p));
 
@@ -1908,7 +2049,12 @@ static size_t useful_length(const char *buf, size_t len, size_t *inner)
 			while (v < eol && (*v == ' ' || *v == '\t'))
 				v++;
 			if (eol - v >= 23 && g_ascii_strncasecmp(v, "message/delivery-status", 23) == 0) {
+				if (!seen_dsn)
+					rs->dsn_at = (size_t)(p - buf);
 				seen_dsn = 1;
+			} else if (!seen_dsn && eol - v >= 14 &&
+				   g_ascii_strncasecmp(v, "message/rfc822", 14) == 0) {
+				rs->rfc822_first = 1;
 			} else if (seen_dsn && eol - v >= 14 &&
 				   g_ascii_strncasecmp(v, "message/rfc822", 14) == 0) {
 				/* skip the part's header, then the message's header */
@@ -1960,64 +2106,226 @@ static const char *clean_block(const char *p, const char *end)
 }
 
 /*
- * Header fields of the top-level header block that GMime is given: the ones
- * fill_message() reads, and every Content- field (GMime reads those). Trace
- * fields, signatures and the like would each cost GMime an object for
- * nothing.
+ * Header fields of the top-level header block that GMime is given: the
+ * Content- fields and MIME-Version (GMime reads those). The fields
+ * fill_message() reads are read by take_top_fields(); trace fields,
+ * signatures and the like would each cost GMime an object for nothing.
  */
-static int top_field_wanted(const char *name, size_t n)
+static int gmime_field_wanted(const char *name, size_t n)
 {
-	static const struct { const char *s; size_t n; } keep[] = {
-		{"subject", 7}, {"from", 4}, {"return-path", 11}, {"x-failed-recipients", 19},
-		{"auto-submitted", 14}, {"x-autoreply", 11}, {"x-autorespond", 13},
-		{"x-autoresponder", 15}, {"mime-version", 12}, {NULL, 0}
-	};
+	return (n > 8 && g_ascii_strncasecmp(name, "content-", 8) == 0) ||
+	       (n == 12 && g_ascii_strncasecmp(name, "mime-version", 12) == 0);
+}
 
-	if (n > 8 && g_ascii_strncasecmp(name, "content-", 8) == 0)
-		return 1;
-	for (int i = 0; keep[i].s; i++)
-		if (keep[i].n == n && low((unsigned char)name[0]) == keep[i].s[0] &&
-		    g_ascii_strncasecmp(name, keep[i].s, n) == 0)
-			return 1;
-	return 0;
+/* Which of top_names the field name[0..n) is, or -1. */
+static int top_field_index(const char *name, size_t n)
+{
+	for (int i = 0; i < TOP_N; i++)
+		if (top_names[i].n == n && low((unsigned char)name[0]) == low((unsigned char)top_names[i].s[0]) &&
+		    g_ascii_strncasecmp(name, top_names[i].s, n) == 0)
+			return i;
+	return -1;
 }
 
 /*
- * Drop the unwanted fields (with their continuation lines) from the header
- * block at buf + from (up to its blank line), moving the rest of the buffer
- * up; returns the new length. A block holding any line that is neither a
- * "Name:" field nor a continuation is left as it is: GMime reads such lines
- * in ways that depend on what came before them.
+ * A field's value as GMime gives it (g_mime_header_get_value()): the raw
+ * value (after the colon, continuation lines included, n bytes, no NUL)
+ * unfolded as g_mime_utils_header_unfold() does (white space and line
+ * breaks trimmed at both ends, line breaks dropped inside), then its encoded
+ * words and 8-bit text decoded; plain ASCII text without "=?" has nothing to
+ * decode. New (g_free), NULL on ENOMEM.
  */
-static size_t drop_fields(char *buf, size_t from, size_t len, int (*wanted)(const char *, size_t))
+static char *field_value(const char *raw, size_t n)
 {
-	char *p = buf + from, *end = buf + len, *o;
-	const char *q, *hend = clean_block(p, end);
+	const char *e = raw + n;
+	char *u, *o;
 
-	if (!hend)
-		return len;
-	o = p;
-	q = p;
-	while (q < hend) {
-		const char *f = q;
-		size_t n = field_name_len(q, hend);
+	while (raw < e && (*raw == ' ' || *raw == '\t' || *raw == '\r' || *raw == '\n'))
+		raw++;
+	while (e > raw && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n'))
+		e--;
+	if (!(u = o = g_try_malloc((size_t)(e - raw) + 1)))
+		return NULL;
+	for (; raw < e; raw++)
+		if (*raw != '\n' && *raw != '\r')
+			*o++ = *raw;
+	*o = '\0';
+	for (const unsigned char *p = (const unsigned char *)u; *p; p++) {
+		if ((*p < 0x20 && *p != '\t') || *p > 0x7e || (p[0] == '=' && p[1] == '?')) {
+			char *d = g_mime_utils_header_decode_text(NULL, u);
 
-		/* the field and its continuation lines */
-		do {
-			const char *eol = memchr(q, '\n', (size_t)(hend - q));
-
-			q = eol ? eol + 1 : hend;
-		} while (q < hend && (*q == ' ' || *q == '\t'));
-		if (wanted(f, n)) {
-			if (o != f)
-				memmove(o, f, (size_t)(q - f));
-			o += q - f;
+			g_free(u);
+			return d;
 		}
 	}
-	if (o == hend)
-		return len;
-	memmove(o, hend, (size_t)(end - hend) + 1);	/* with the NUL */
-	return len - (size_t)(hend - o);
+	return u;
+}
+
+/*
+ * The top-level Content-Type's raw value (v, n bytes): multipart or not, and
+ * its boundary as far as a plain reading finds it (hiding_worth() only
+ * guesses with it).
+ */
+static void note_top_type(top_fields *tf, const char *v, size_t n)
+{
+	const char *e = v + n;
+
+	while (v < e && (*v == ' ' || *v == '\t' || *v == '\n'))
+		v++;
+	tf->multipart = e - v >= 10 && g_ascii_strncasecmp(v, "multipart/", 10) == 0;
+	if (!tf->multipart)
+		return;
+	for (const char *b = v; b + 9 <= e; b++) {
+		const char *t, *u;
+
+		if ((*b != 'b' && *b != 'B') || g_ascii_strncasecmp(b, "boundary=", 9) != 0)
+			continue;
+		t = b + 9;
+		if (t < e && *t == '"') {
+			t++;
+			for (u = t; u < e && *u != '"' && *u != '\n'; u++)
+				;
+		} else {
+			for (u = t; u < e && *u != ';' && *u != ' ' && *u != '\t' && *u != '\n'; u++)
+				;
+		}
+		if (u > t && (size_t)(u - t) < sizeof tf->bnd) {
+			memcpy(tf->bnd, t, (size_t)(u - t));
+			tf->bndlen = (size_t)(u - t);
+		}
+		return;
+	}
+}
+
+/* One header field of the top-level block: where, its name's length, and
+ * (from take_top_fields()) which of top_names it is and whether GMime keeps it. */
+typedef struct field_span {
+	const char *p, *end;	/* start; end of its last continuation line */
+	size_t n;
+	int top;		/* top_names index, -1 */
+	int gmime;		/* gmime_field_wanted() */
+} field_span;
+
+/*
+ * The fields of the header block at buf (up to end) into *spans (*nspans;
+ * grown from the caller's array of cap), with the end of the block (its
+ * blank line, or end). NULL when the block is empty, holds a NUL, or a line
+ * that is neither a "Name:" field nor a continuation, or one that starts
+ * with "--" (see clean_block()); NULL with *spans = NULL on ENOMEM.
+ */
+static const char *field_spans(const char *buf, const char *end, field_span **spans,
+			       size_t *nspans, size_t cap)
+{
+	const char *p = buf;
+	field_span *v = *spans;
+	size_t nf = 0;
+
+	while (p < end && *p != '\n') {
+		const char *eol = memchr(p, '\n', (size_t)(end - p)), *next;
+
+		if (!eol)
+			eol = end;
+		next = eol < end ? eol + 1 : end;
+		if (*p == ' ' || *p == '\t') {
+			if (nf == 0)
+				break;
+			v[nf - 1].end = next;
+		} else {
+			size_t n = field_name_len(p, eol);
+
+			if (n == 0 || (p[0] == '-' && p[1] == '-')) {
+				p = buf;	/* not a clean block */
+				break;
+			}
+			if (nf == cap) {
+				field_span *nv = malloc(cap * 2 * sizeof *nv);
+
+				if (!nv) {
+					if (v != *spans)
+						free(v);
+					*spans = NULL;
+					return NULL;
+				}
+				memcpy(nv, v, nf * sizeof *nv);
+				if (v != *spans)
+					free(v);
+				v = nv;
+				cap *= 2;
+			}
+			v[nf].p = p;
+			v[nf].end = next;
+			v[nf].n = n;
+			nf++;
+		}
+		p = next;
+	}
+	if (p == buf || memchr(buf, '\0', (size_t)(p - buf))) {
+		if (v != *spans)
+			free(v);
+		return NULL;
+	}
+	*spans = v;
+	*nspans = nf;
+	return p;
+}
+
+/*
+ * The top-level header block at buf: read the fields fill_message() needs
+ * into tf, and drop every field GMime does not need (see above), the kept
+ * ones moved down next to the blank line; *start becomes the offset of the
+ * header block left (the bytes before it are no longer part of the email).
+ * A block holding any line that is neither a "Name:" field nor a
+ * continuation is left as it is (tf->read stays 0): GMime reads such lines
+ * in ways that depend on what came before them. A block with none of the
+ * fields GMime needs keeps the ones read here too, so that GMime still sees
+ * a header block. Returns 0, -1 on ENOMEM.
+ */
+static int take_top_fields(char *buf, size_t len, size_t *start, top_fields *tf)
+{
+	field_span local[64], *v = local;
+	size_t nf = 0;
+	const char *hend = field_spans(buf, buf + len, &v, &nf, sizeof local / sizeof local[0]);
+	char *o;
+	int kept = 0, saw_type = 0, rc = 0;
+
+	*start = 0;
+	if (!hend)
+		return v ? 0 : -1;
+	for (size_t i = 0; i < nf; i++) {
+		field_span *f = &v[i];
+		const char *val = f->p + f->n + 1;
+
+		f->top = top_field_index(f->p, f->n);
+		f->gmime = f->top < 0 && gmime_field_wanted(f->p, f->n);
+		kept |= f->gmime;
+		if (f->top >= 0 && !tf->val[f->top] &&
+		    !(tf->val[f->top] = field_value(val, (size_t)(f->end - val)))) {
+			rc = -1;
+			goto out;
+		}
+		if (!saw_type && f->gmime && f->n == 12 && g_ascii_strncasecmp(f->p, "content-type", 12) == 0) {
+			saw_type = 1;
+			note_top_type(tf, val, (size_t)(f->end - val));
+		}
+	}
+	tf->read = 1;
+	/* from the last field back: the kept ones end at hend */
+	o = (char *)hend;
+	for (size_t i = nf; i-- > 0;) {
+		const field_span *f = &v[i];
+		size_t k = (size_t)(f->end - f->p);
+
+		if (!(f->gmime || (!kept && f->top >= 0)))
+			continue;
+		o -= k;
+		if (o != f->p)
+			memmove(o, f->p, k);
+	}
+	*start = (size_t)(o - buf);
+out:
+	if (v != local)
+		free(v);
+	return rc;
 }
 
 /*
@@ -2025,8 +2333,8 @@ static size_t drop_fields(char *buf, size_t from, size_t len, int (*wanted)(cons
  * ENOMEM, or 1 when fill_message() asks for the hidden block back (in is
  * then as it was).
  */
-static int parse_buffer(char *buf, size_t blen, int mbox, const hidden_t *hid, bw_input *in,
-			int *n)
+static int parse_buffer(char *buf, size_t blen, int mbox, const hidden_t *hid,
+			const top_fields *tf, bw_input *in, int *n)
 {
 	/* GMime reads the buffer in place: neither the stream nor the array
 	 * owns it */
@@ -2052,7 +2360,7 @@ static int parse_buffer(char *buf, size_t blen, int mbox, const hidden_t *hid, b
 
 			if (!msg)
 				rc = -1;
-			else if ((rc = fill_message(msg, top, top, 0, hid)) == 1)
+			else if ((rc = fill_message(msg, top, top, 0, hid, tf)) == 1)
 				in->nmsgs--;	/* untouched: give it back */
 			else if (rc == 0)
 				(*n)++;
@@ -2070,7 +2378,8 @@ static int parse_buffer(char *buf, size_t blen, int mbox, const hidden_t *hid, b
 		if (!m)
 			break;
 		msg = bw_input_add_message(in);
-		rc = msg ? fill_message(msg, GMIME_OBJECT(m), g_mime_message_get_mime_part(m), 0, hid) : -1;
+		rc = msg ? fill_message(msg, GMIME_OBJECT(m), g_mime_message_get_mime_part(m), 0, hid,
+						tf) : -1;
 		g_object_unref(m);
 		if (rc == 1)
 			in->nmsgs--;
@@ -2087,9 +2396,11 @@ done:
 
 int bw_email_parse(const char *data, size_t len, bw_input *in, bw_error *err)
 {
-	char *buf;
-	size_t blen, skip = 0, inner = 0;
+	char *buf, *mail;
+	size_t blen, skip = 0, inner = 0, start = 0;
 	hidden_t hid = { NULL, 0 };
+	top_fields tf = { 0 };
+	report_shape rs;
 	int mbox, rc, n = 0;
 
 	if (!data || len == 0) {
@@ -2123,19 +2434,29 @@ int bw_email_parse(const char *data, size_t len, bw_input *in, bw_error *err)
 			mbox = 0;
 		}
 	}
+	mail = buf;
 	if (!mbox) {
-		blen = drop_fields(buf, 0, blen, top_field_wanted);
-		blen = useful_length(buf, blen, &inner);
+		if (take_top_fields(buf, blen, &start, &tf) < 0) {
+			top_fields_free(&tf);
+			g_free(buf);
+			set_err(err, "out of memory");
+			return -1;
+		}
+		mail = buf + start;
+		blen -= start;
+		blen = useful_length(mail, blen, &inner, &rs);
 		/* the returned message's header block: read here, not by GMime
 		 * (it would build a whole message of objects for five fields) */
-		if (inner && inner < blen && clean_block(buf + inner, buf + blen - 1) == buf + blen - 1) {
-			hid.p = buf + inner;
+		if (inner && inner < blen && hiding_worth(mail, &tf, &rs) &&
+		    clean_block(mail + inner, mail + blen - 1) == mail + blen - 1) {
+			hid.p = mail + inner;
 			hid.len = blen - 1 - inner;
 		}
 	}
-	rc = parse_buffer(buf, hid.p ? inner : blen, mbox, hid.p ? &hid : NULL, in, &n);
+	rc = parse_buffer(mail, hid.p ? inner : blen, mbox, hid.p ? &hid : NULL, &tf, in, &n);
 	if (rc == 1)
-		rc = parse_buffer(buf, blen, mbox, NULL, in, &n);
+		rc = parse_buffer(mail, blen, mbox, NULL, &tf, in, &n);
+	top_fields_free(&tf);
 	g_free(buf);
 	if (rc < 0) {
 		set_err(err, "out of memory");
