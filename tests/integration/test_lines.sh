@@ -1,5 +1,7 @@
 #!/bin/bash
-# test_lines.sh - hand-written one-line bounces and what they must classify to.
+# test_lines.sh - one-line bounces (hand-written ones, and the wordings that
+# providers and mail software document for their replies) and what each must
+# classify to.
 #
 # Reads tests/cases/lines.tsv (columns: text, reason, temporary true/false/-,
 # blocklist id or -; the first line is a header) and runs every text through
