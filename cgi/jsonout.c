@@ -11,9 +11,9 @@
  * UTF-8 sequence before deciding whether to escape it, about 78
  * instructions per byte. An answer is ~4 KB, mostly the knowledge base's
  * prose, so its writing cost three times the classification behind it
- * (callgrind, bench/bench_api). Here a string is checked once with the
- * classifier's UTF-8 scan and copied in runs between the bytes that need
- * escaping, found eight bytes at a time.
+ * (callgrind, bench/bench_api). Here a string is checked and escaped in one
+ * pass that steps over plain ASCII eight bytes at a time and copies it in
+ * runs.
  *
  * Where jansson would fail (invalid UTF-8, a NUL, a cycle, absurd depth) or
  * format something rare (reals), the value is handed to jansson itself, so
@@ -24,7 +24,7 @@
 #include <string.h>
 
 #include "http.h"
-#include "facts.h"	/* bw_utf8_valid */
+#include "facts.h"	/* bw_utf8_seq */
 
 /* deeper trees go to jansson, which knows its own limits */
 #define BW_JSON_MAX_DEPTH 64
@@ -45,11 +45,12 @@ static void put(out_t *o, const char *s, size_t len)
 }
 
 /*
- * Does any of the 8 bytes at p need escaping (below 0x20, '"' or '\\')?
- * The classic zero-byte test on the word, on the word XOR the character,
- * and on the word minus 0x20 (bytes with the high bit set never count).
+ * Are the 8 bytes at p printable ASCII that JSON keeps as it is (no byte
+ * below 0x20 or above 0x7F, no '"', no '\\')? The classic zero-byte test on
+ * the word XOR each character and on the word minus 0x20, plus the high
+ * bits.
  */
-static int needs_escape8(const char *p)
+static int plain8(const char *p)
 {
 	const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
 	uint64_t x, q, b;
@@ -57,33 +58,50 @@ static int needs_escape8(const char *p)
 	memcpy(&x, p, 8);
 	q = x ^ (ones * '"');
 	b = x ^ (ones * '\\');
-	return (((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b)) & high ? 1 : 0;
+	return ((x | ((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b)) & high) == 0;
 }
 
+/*
+ * A string, checked and escaped in one pass: runs of plain bytes are found
+ * eight at a time and copied whole; multi-byte sequences must be
+ * well-formed UTF-8. A NUL or an ill-formed sequence fails the writing, and
+ * jansson then answers as it does.
+ */
 static void put_string(out_t *o, const char *s, size_t len)
 {
-	const char *run = s, *end = s + len;
+	const char *run = s, *end = s + len, *p = s;
 
-	if (!bw_utf8_valid(s, len)) {	/* NUL or invalid: jansson decides */
-		o->failed = 1;
-		return;
-	}
 	put(o, "\"", 1);
-	for (const char *p = s; p < end; p++) {
+	while (p < end) {
 		unsigned char c;
 		char esc[8];
 		const char *e = esc;
 		size_t elen = 2;
 
-		while (end - p >= 8 && !needs_escape8(p))
+		while (end - p >= 8 && plain8(p))
 			p += 8;
 		if (p == end)
 			break;
 		c = (unsigned char)*p;
-		if (c >= 0x20 && c != '"' && c != '\\')
+		if (c >= 0x80) {
+			size_t n = bw_utf8_seq(p, (size_t)(end - p));
+
+			if (n == 0) {
+				o->failed = 1;
+				return;
+			}
+			p += n;
 			continue;
+		}
+		if (c >= 0x20 && c != '"' && c != '\\') {
+			p++;
+			continue;
+		}
+		if (c == 0) {
+			o->failed = 1;
+			return;
+		}
 		put(o, run, (size_t)(p - run));
-		run = p + 1;
 		switch (c) {
 		case '"': e = "\\\""; break;
 		case '\\': e = "\\\\"; break;
@@ -97,6 +115,7 @@ static void put_string(out_t *o, const char *s, size_t len)
 			break;
 		}
 		put(o, e, elen);
+		run = ++p;
 	}
 	put(o, run, (size_t)(end - run));
 	put(o, "\"", 1);

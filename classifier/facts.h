@@ -60,6 +60,9 @@ char *bw_utf8_clean(const char *in, size_t n, size_t *outlen, int *changed);
 /* utf8.c: typographic quotes and no-break spaces to plain ones, in place
  * in s (n bytes, NUL-terminated); returns the new length. */
 size_t bw_text_fold(char *s, size_t n);
+/* utf8.c: the length of the well-formed UTF-8 sequence (RFC 3629) at p,
+ * of at most left bytes; 0 when it is ill-formed or a NUL. */
+size_t bw_utf8_seq(const char *p, size_t left);
 /* utf8.c: is in (n bytes) valid UTF-8 without NUL bytes? */
 int bw_utf8_valid(const char *in, size_t n);
 /* utf8.c: is in valid UTF-8 without NUL that bw_text_fold() leaves as it is?

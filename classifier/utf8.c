@@ -46,6 +46,11 @@ static size_t seq_len(const unsigned char *p, size_t left)
 	return 0;
 }
 
+size_t bw_utf8_seq(const char *p, size_t left)
+{
+	return left ? seq_len((const unsigned char *)p, left) : 0;
+}
+
 /*
  * The bytes of w (p[i..i+8)) that are not ASCII other than NUL: the high
  * bit of each. The lowest one flagged is exact (the zero test flags bytes

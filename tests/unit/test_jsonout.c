@@ -139,10 +139,35 @@ static json_t *random_string(void)
 	return json_stringn(buf, n);
 }
 
+/* Now and then a string jansson must refuse to write: one ill-formed
+ * sequence (or a NUL) inside valid text, made with the _nocheck constructor. */
+static json_t *random_bad_string(void)
+{
+	static const char *const bad[] = {
+		"\x80", "\xC3", "\xC0\xAF", "\xE0\x80\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80",
+		"\xF8\x88\x80\x80\x80", "\xFF", "\xE2\x80", "",
+	};
+	json_t *good = random_string();
+	const char *b = bad[rnd(sizeof bad / sizeof *bad)];
+	size_t gl = json_string_length(good), bl = *b ? strlen(b) : 1, at = rnd((unsigned)gl + 1);
+	char buf[300];
+	json_t *r;
+
+	/* cut only between characters: back off continuation bytes */
+	while (at > 0 && at < gl && (json_string_value(good)[at] & 0xC0) == 0x80)
+		at--;
+	memcpy(buf, json_string_value(good), at);
+	memcpy(buf + at, *b ? b : "\0", bl);	/* "" stands for a NUL */
+	memcpy(buf + at + bl, json_string_value(good) + at, gl - at);
+	r = json_stringn_nocheck(buf, gl + bl);
+	json_decref(good);
+	return r;
+}
+
 static json_t *random_value(int depth)
 {
 	switch (depth > 4 ? rnd(5) : rnd(7)) {
-	case 0: return random_string();
+	case 0: return rnd(40) ? random_string() : random_bad_string();
 	case 1: return json_integer((json_int_t)rnd(2000000) - 1000000);
 	case 2: return json_real((double)rnd(100000) / 64.0 - 300.0);
 	case 3: return rnd(2) ? json_true() : json_false();
