@@ -276,14 +276,15 @@ int main(int argc, char **argv)
 	}
 	if (cfg.threads <= 0) {
 		/*
-		 * Two threads per processor: a thread spends part of every request
-		 * blocked, not computing (libfcgi waits for the web server to close
-		 * the connection before it accepts the next one), and meanwhile
-		 * another one can serve. Measured with bench/http.sh on 2 cores:
-		 * 4 threads beat 2 in every paired run, /healthz and explain alike.
+		 * One thread per processor (at least two): a request is CPU work
+		 * from accept to close, since a finished connection is closed at
+		 * once (see worker()). Measured with bench/http.sh on 2 cores:
+		 * 2 threads serve explain 15-20% faster than 4, with a shorter
+		 * tail. Sites whose IP checks wait on a slow resolver want more
+		 * (--threads): a thread waits out its DNS deadline.
 		 */
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
-		cfg.threads = n > 0 ? 2 * (int)(n > 256 ? 256 : n) : 4;
+		cfg.threads = n > 2 ? (int)(n > 512 ? 512 : n) : 2;
 	}
 	if (cfg.max_body == 0)
 		cfg.max_body = BW_MAX_INPUT_DEFAULT;
