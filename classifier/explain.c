@@ -60,8 +60,41 @@ static int put(char **out, size_t *len, size_t *cap, char *stack, const char *s,
 	return 0;
 }
 
+static size_t len_or_0(const char *s)
+{
+	return s ? strlen(s) : 0;
+}
+
+/* A placeholder of the kb's texts ("{ip}") and what it stands for. */
+typedef struct var {
+	const char *name, *value;
+	size_t nlen, vlen;
+} var_t;
+
+/* (a NULL value: the placeholder stays as written) */
+#define VAR(name, value) { name, value, sizeof name - 1, len_or_0(value) }
+#define VAR_NAME_MAX 16	/* longer than any name of a var_t */
+
+/*
+ * The var whose name is written at p, up to a '}' (p follows a '{'), or
+ * NULL. vars ends with a NULL name.
+ */
+static const var_t *var_at(const char *p, const var_t *vars)
+{
+	const char *e = p;
+
+	while (*e && *e != '}' && *e != '{' && e - p < VAR_NAME_MAX)
+		e++;
+	if (*e != '}')
+		return NULL;
+	for (const var_t *v = vars; v->name; v++)
+		if (v->nlen == (size_t)(e - p) && memcmp(p, v->name, v->nlen) == 0)
+			return v->value ? v : NULL;
+	return NULL;
+}
+
 /* Replaces every "{name}" of s by its value; unknown names stay as written. */
-static json_t *fill(const char *s, const char *const *names, const char *const *values)
+static json_t *fill(const char *s, const var_t *vars)
 {
 	char stack[1024];
 	size_t cap = sizeof stack, n = 0;
@@ -69,25 +102,23 @@ static json_t *fill(const char *s, const char *const *names, const char *const *
 	json_t *j = NULL;
 
 	for (;;) {
-		const char *b = strchr(s, '{'), *v = NULL;
-		size_t klen = 1;
+		const char *b = strchr(s, '{');
+		const var_t *v;
+
 		if (put(&out, &n, &cap, stack, s, b ? (size_t)(b - s) : strlen(s)) < 0)
 			goto done;
 		if (b == NULL)
 			break;
-		for (size_t i = 0; names[i]; i++) {
-			size_t l = strlen(names[i]);
-			if (strncmp(b + 1, names[i], l) == 0 && b[1 + l] == '}') {
-				v = values[i];
-				klen = l + 2;
-				break;
-			}
+		if ((v = var_at(b + 1, vars)) != NULL) {
+			if (put(&out, &n, &cap, stack, v->value, v->vlen) < 0)
+				goto done;
+			s = b + v->nlen + 2;
+		} else {
+			/* a '{' of the text itself */
+			if (put(&out, &n, &cap, stack, "{", 1) < 0)
+				goto done;
+			s = b + 1;
 		}
-		if (v == NULL)
-			klen = 1;	/* a '{' of the text itself */
-		if (put(&out, &n, &cap, stack, v ? v : "{", v ? strlen(v) : 1) < 0)
-			goto done;
-		s = b + klen;
 	}
 	j = str_n(out, n);
 done:
@@ -100,7 +131,7 @@ done:
  * A text of the kb with its placeholders filled. Most texts have none: the
  * kb's own string is shared then (strings are never changed once made).
  */
-static json_t *fill_json(const json_t *text, const char *const *names, const char *const *values)
+static json_t *fill_json(const json_t *text, const var_t *vars)
 {
 	const char *s = json_string_value(text);
 
@@ -108,7 +139,7 @@ static json_t *fill_json(const json_t *text, const char *const *names, const cha
 		return NULL;
 	if (strchr(s, '{') == NULL)
 		return json_incref((json_t *)text);
-	return fill(s, names, values);
+	return fill(s, vars);
 }
 
 /*
@@ -116,7 +147,7 @@ static json_t *fill_json(const json_t *text, const char *const *names, const cha
  * any placeholder is shared as it is, like its strings: nothing changes
  * the arrays of an answer (the kb's arrays are never changed once made).
  */
-static json_t *fill_steps(const json_t *arr, const char *const *names, const char *const *values)
+static json_t *fill_steps(const json_t *arr, const var_t *vars)
 {
 	json_t *out, *s;
 	size_t i;
@@ -133,7 +164,7 @@ static json_t *fill_steps(const json_t *arr, const char *const *names, const cha
 	if ((out = json_array()) == NULL)
 		return NULL;
 	json_array_foreach(arr, i, s) {
-		if (json_array_append_new(out, fill_json(s, names, values)) < 0) {
+		if (json_array_append_new(out, fill_json(s, vars)) < 0) {
 			json_decref(out);
 			return NULL;
 		}
@@ -145,8 +176,7 @@ static json_t *fill_steps(const json_t *arr, const char *const *names, const cha
 static json_t *bl_url(const json_t *bl, const char *key, const char *ip)
 {
 	const json_t *u = json_object_get(bl, key);
-	const char *names[] = {"ip", NULL};
-	const char *values[] = {ip, NULL};
+	var_t vars[] = {VAR("ip", ip ? ip : ""), {NULL, NULL, 0, 0}};
 
 	if (!json_is_string(u))
 		return json_null();
@@ -154,9 +184,8 @@ static json_t *bl_url(const json_t *bl, const char *key, const char *ip)
 		const json_t *home = json_object_get(bl, "home_url");
 		if (json_is_string(home))
 			return json_incref((json_t *)home);
-		values[0] = "";
 	}
-	return fill_json(u, names, values);
+	return fill_json(u, vars);
 }
 
 /* Sets key of o to v (stolen); any failure, a NULL v included, is remembered in *bad. */
@@ -521,6 +550,29 @@ int bw_classify(const bw_kb *kb, const char *text, size_t len, bw_verdict *out)
 	return rc < 0 ? -1 : rc;
 }
 
+/* The reason's action_by, shared with the kb; NULL (a failure) when it has none. */
+static json_t *reason_action_by(const json_t *r)
+{
+	const json_t *a = json_object_get(r, "action_by");
+
+	return json_is_string(a) ? json_incref((json_t *)a) : NULL;
+}
+
+/* The reply code as text, "" when there is none; three digits without snprintf. */
+static void reply_str(char buf[8], int reply)
+{
+	if (reply >= 100 && reply <= 999) {
+		buf[0] = (char)('0' + reply / 100);
+		buf[1] = (char)('0' + reply / 10 % 10);
+		buf[2] = (char)('0' + reply % 10);
+		buf[3] = '\0';
+	} else if (reply) {
+		snprintf(buf, 8, "%d", reply);
+	} else {
+		buf[0] = '\0';
+	}
+}
+
 /* Builds the finding of one segment, or NULL when the text holds no bounce. */
 static json_t *finding_new(const bw_kb *kb, bw_scratch *sc, const seg_view *sv,
 			   const char *audience, int *oom)
@@ -541,7 +593,6 @@ static json_t *finding_new(const bw_kb *kb, bw_scratch *sc, const seg_view *sv,
 	const char *reason = v.reason, *source = v.source, *status = v.status;
 	int reply = v.reply, temporary = v.temporary;
 
-	const json_t *r_action_by = json_object_get(r, "action_by");
 	const char *ip = seg->source_ip && *seg->source_ip ? seg->source_ip : f.ip;
 	const char *recipient = seg->recipient ? seg->recipient : f.recipient;
 	const char *remote = seg->remote_mta ? seg->remote_mta : f.remote_mta;
@@ -549,19 +600,16 @@ static json_t *finding_new(const bw_kb *kb, bw_scratch *sc, const seg_view *sv,
 	const char *delist = NULL;
 	json_t *bljson = bl ? blocklist_json(bl, ip, &delist) : json_null();
 	char reply_s[8] = "";
-	if (reply)
-		snprintf(reply_s, sizeof reply_s, "%d", reply);
-	const char *names[] = {"ip", "recipient", "remote_mta", "blocklist", "delist_url",
-			       "status", "reply_code", NULL};
-	const char *values[] = {
-		*ip ? ip : "your mail server's IP address",
-		*recipient ? recipient : "the recipient",
-		*remote ? remote : "the receiving server",
-		bl ? json_string_value(json_object_get(bl, "name")) : "a blocklist",
-		delist && *delist ? delist : "the blocklist's removal page",
-		*status ? status : "(none)",
-		*reply_s ? reply_s : "(none)",
-		NULL
+	reply_str(reply_s, reply);
+	const var_t vars[] = {
+		VAR("ip", *ip ? ip : "your mail server's IP address"),
+		VAR("recipient", *recipient ? recipient : "the recipient"),
+		VAR("remote_mta", *remote ? remote : "the receiving server"),
+		VAR("blocklist", bl ? json_string_value(json_object_get(bl, "name")) : "a blocklist"),
+		VAR("delist_url", delist && *delist ? delist : "the blocklist's removal page"),
+		VAR("status", *status ? status : "(none)"),
+		VAR("reply_code", *reply_s ? reply_s : "(none)"),
+		{NULL, NULL, 0, 0}
 	};
 	const json_t *summary = rule && rule->summary ? rule->summary : json_object_get(r, "summary");
 	const json_t *steps = rule && rule->steps ? rule->steps : json_object_get(r, "steps");
@@ -570,8 +618,8 @@ static json_t *finding_new(const bw_kb *kb, bw_scratch *sc, const seg_view *sv,
 	cat2(kbpath, sizeof kbpath, "/kb/", reason);
 	cat2(ipcheck, sizeof ipcheck, "/api/v1/ip/", ip);
 
-	json_t *sum_user = fill_json(json_object_get(summary, "user"), names, values);
-	json_t *sum_admin = fill_json(json_object_get(summary, "admin"), names, values);
+	json_t *sum_user = fill_json(json_object_get(summary, "user"), vars);
+	json_t *sum_admin = fill_json(json_object_get(summary, "admin"), vars);
 	json_t *matched = json_null(), *smtp, *o;
 	int bad = 0;
 	if (rule) {
@@ -593,10 +641,10 @@ static json_t *finding_new(const bw_kb *kb, bw_scratch *sc, const seg_view *sv,
 	put_kv(fnd, "reason", str_req(reason), &bad);
 	put_kv(fnd, "title", json_incref((json_t *)json_object_get(r, "title")), &bad);
 	put_kv(fnd, "temporary", json_boolean(temporary), &bad);
-	put_kv(fnd, "hard_bounce",
-	       json_boolean(json_is_true(json_object_get(r, "hard_bounce")) && !temporary), &bad);
+	/* (the reason's hard_bounce was read at load: v.ri) */
+	put_kv(fnd, "hard_bounce", json_boolean(v.ri->hard_bounce && !temporary), &bad);
 	put_kv(fnd, "action_by", rule && rule->action_by ? str_req(rule->action_by) :
-	       json_is_string(r_action_by) ? json_incref((json_t *)r_action_by) : NULL, &bad);
+	       reason_action_by(r), &bad);
 	put_kv(fnd, "source", str_req(source), &bad);
 	if ((smtp = json_object()) != NULL) {
 		put_kv(smtp, "reply_code", reply ? json_integer(reply) : json_null(), &bad);
@@ -621,8 +669,8 @@ static json_t *finding_new(const bw_kb *kb, bw_scratch *sc, const seg_view *sv,
 	}
 	put_kv(fnd, "explanation", o, &bad);
 	if ((o = json_object()) != NULL) {
-		put_kv(o, "user", fill_steps(json_object_get(steps, "user"), names, values), &bad);
-		put_kv(o, "admin", fill_steps(json_object_get(steps, "admin"), names, values), &bad);
+		put_kv(o, "user", fill_steps(json_object_get(steps, "user"), vars), &bad);
+		put_kv(o, "admin", fill_steps(json_object_get(steps, "admin"), vars), &bad);
 	}
 	put_kv(fnd, "steps", o, &bad);
 	put_kv(fnd, "kb", str_req(kbpath), &bad);

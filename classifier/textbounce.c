@@ -207,44 +207,40 @@ static int is_copy_marker(const line_t *l)
 	};
 	const char *p = l->p;
 	size_t n = l->n;
-	unsigned char f[128];
-	int key = 0, lw = 0;
+	int key = 0;
 
 	if (n == 0 || n > 120)
 		return 0;
 	/*
-	 * One pass over the line, lower-cased: does it hold one of the
-	 * fragments every phrase holds ("riginal", "opy", "essage",
-	 * "eader", "rspr"), and "low" (of "follow", "below")?
+	 * A separator line, or a sentence announcing what follows: most lines
+	 * of a notice are neither, and two quick searches tell.
 	 */
-	for (size_t i = 0; i < n; i++)
-		f[i] = low((unsigned char)p[i]);
-	for (size_t i = 0; i + 3 <= n && !(key && lw); i++) {
-		const unsigned char *q = f + i;
+	if (isalnum((unsigned char)p[0]) && p[n - 1] != ':' && p[n - 1] != '-' &&
+	    !ci_has(p, n, "follow") && !ci_has(p, n, "below"))
+		return 0;
+	/*
+	 * One pass over the line: does it hold one of the fragments every
+	 * phrase holds ("riginal", "opy", "essage", "eader", "rspr")?
+	 */
+	for (size_t i = 0; i + 3 <= n && !key; i++) {
+		const char *q = p + i;
 		size_t room = n - i;
 
-		switch (q[0]) {
+		switch (low((unsigned char)q[0])) {
 		case 'r':
-			key |= (room >= 7 && memcmp(q, "riginal", 7) == 0) ||
-			       (room >= 4 && memcmp(q, "rspr", 4) == 0);
+			key = (room >= 7 && ci_starts(q, room, "riginal")) ||
+			      (room >= 4 && ci_starts(q, room, "rspr"));
 			break;
 		case 'o':
-			key |= q[1] == 'p' && q[2] == 'y';
+			key = low((unsigned char)q[1]) == 'p' && low((unsigned char)q[2]) == 'y';
 			break;
 		case 'e':
-			key |= (room >= 6 && memcmp(q, "essage", 6) == 0) ||
-			       (room >= 5 && memcmp(q, "eader", 5) == 0);
-			break;
-		case 'l':
-			lw |= q[1] == 'o' && q[2] == 'w';
+			key = (room >= 6 && ci_starts(q, room, "essage")) ||
+			      (room >= 5 && ci_starts(q, room, "eader"));
 			break;
 		}
 	}
 	if (!key)
-		return 0;
-	/* a separator line, or a sentence announcing what follows */
-	if (!(!isalnum((unsigned char)p[0]) || p[n - 1] == ':' || p[n - 1] == '-' ||
-	      (lw && (ci_has(p, n, "follow") || ci_has(p, n, "below")))))
 		return 0;
 	for (int i = 0; words[i]; i++)
 		if (ci_has(p, n, words[i]))
@@ -432,7 +428,7 @@ static int anchor_at(const line_t *l, anchor_t *a, int transcript, int *intro_us
 			LIT("delivery to "), LIT("could not be delivered to "), {NULL, 0}
 		};
 		const lit_t *in = starts_any(p, n, intro);
-		const char *lt;
+		const char *lt, *colon;
 
 		if (in) {
 			p += in->n;
@@ -441,9 +437,9 @@ static int anchor_at(const line_t *l, anchor_t *a, int transcript, int *intro_us
 			goto addr;
 		}
 
-		for (k = 0; k < n && k < 100 && p[k] != ':'; k++)
-			;
-		if (k < n && k < 100 && k > 8 && memchr(p, ' ', k)) {
+		colon = memchr(p, ':', n < 100 ? n : 100);
+		k = colon ? (size_t)(colon - p) : 0;
+		if (colon && k > 8 && memchr(p, ' ', k)) {
 			size_t j = k + 1;
 
 			while (j < n && p[j] == ' ')
@@ -750,8 +746,26 @@ static const char transcript_words[] = "transcript of session";
 static bw_prefilter *notice_pf;
 static pthread_once_t notice_once = PTHREAD_ONCE_INIT;
 
+/*
+ * Ordinary notice prose, to tune the index by: each string is looked up by
+ * its part that is rarest in such text ("This", "The " and "for " are
+ * everywhere). Only the speed depends on it.
+ */
+static const char notice_sample[] =
+	"This is an automatically generated message from the mail server. The message "
+	"you sent to the following address could not be delivered, and the sending "
+	"queue has given up on it. The error the other server returned is shown for "
+	"each recipient. If you think this is a mistake, contact the administrator of "
+	"the receiving domain or your own help desk and include this report. "
+	"bob@example.net: host mx.example.net[203.0.113.5] said: 550 5.1.1 User unknown "
+	"for this domain. Reporting-MTA: dns; out.example.com Final-Recipient: rfc822; "
+	"bob@example.net Action: failed Status: 5.1.1 Remote-MTA: dns; mx.example.net "
+	"A copy of the original message headers is attached below for your reference.";
+
 static void notice_index_build(void)
 {
+	const char *samples[] = {notice_sample};
+	const size_t slens[] = {sizeof notice_sample - 1};
 	enum { CAP = BW_COMMAND_STRINGS + sizeof agent_tab / sizeof agent_tab[0] + 1 };
 	const char *strs[CAP];
 	size_t lens[CAP];
@@ -766,7 +780,8 @@ static void notice_index_build(void)
 	ids[n++] = TRANSCRIPT_ID;
 	for (size_t i = 0; i < n; i++)
 		lens[i] = strlen(strs[i]);
-	notice_pf = bw_prefilter_new(strs, lens, ids, n);	/* NULL: search one by one */
+	/* NULL: search one by one */
+	notice_pf = bw_prefilter_new_tuned(strs, lens, ids, n, samples, slens, 1);
 }
 
 typedef struct notice_scan {
@@ -979,11 +994,12 @@ static int has_code(const char *t, size_t n)
 	return 0;
 }
 
+/* Fewer than 8 letters: the text says nothing of its own. */
 static int diag_vague(const char *t, size_t n)
 {
 	int letters = 0;
 
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n && letters < 8; i++)
 		if (isalpha((unsigned char)t[i]) || (unsigned char)t[i] >= 0x80)
 			letters++;
 	return letters < 8;
