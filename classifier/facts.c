@@ -10,7 +10,6 @@
 #include <ctype.h>
 #include <stdint.h>
 #include <string.h>
-#include <strings.h>
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
@@ -93,39 +92,82 @@ static inline unsigned in_range(const unsigned char *b, char lo, char hi)
 }
 
 /*
+ * Twenty bytes from t[base] for ip_starts: in the text, or when fewer
+ * remain, a copy of them in tail followed by zeros.
+ */
+static inline const unsigned char *block20_at(const char *t, size_t len, size_t base,
+					      unsigned char tail[32])
+{
+	if (len - base >= 20)
+		return (const unsigned char *)t + base;
+	memset(tail, 0, 32);
+	memcpy(tail, t + base, len - base);
+	return tail;
+}
+
+/*
  * Bit j set: an IP may start at t[base + j]: a digit, a hex letter or ':'
- * there, and no letter or digit before it (or base + j = 0). A hex letter
- * that no ':' follows within four bytes is left out: neither an IPv4
- * address (a digit first) nor an IPv6 one (up to four hex digits, then
- * ':') starts there.
+ * there, and no letter or digit before it (or base + j = 0). Only what
+ * ipv4_at or ipv6_at can accept is named: a digit needs a '.' within
+ * three bytes after it (an IPv4 address) or a ':' within four (an IPv6
+ * one: up to four hex digits, then ':'); a hex letter needs the ':'.
+ * Most blocks of a bounce hold neither and are done after a few tests.
  */
 static unsigned ip_starts(const char *t, size_t len, size_t base)
 {
-	unsigned char tail[16];
-	const unsigned char *b = block_at(t, len, base, tail);
-	unsigned digit, alnum, colon, hexl;
+	unsigned char tail[32];
+	const unsigned char *b = block20_at(t, len, base, tail);
+	unsigned digit, alnum, colon, hexl, cx, dx, near_c, near_d, start;
 
 #ifdef __SSE2__
 	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)b);
-	__m128i y = _mm_or_si128(x, _mm_set1_epi8(0x20));	/* letters to lower case */
+	__m128i x4 = _mm_loadu_si128((const __m128i *)(const void *)(b + 4));
+	__m128i col = _mm_set1_epi8(':'), dt = _mm_set1_epi8('.');
 	digit = in16(x, '0', '9');
-	alnum = digit | in16(y, 'a', 'z');
-	hexl = in16(y, 'a', 'f');
-	colon = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8(':')));
+	colon = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, col));
+	/* the ':' at t[base + 0..19], bit k for t[base + k] */
+	cx = colon | (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x4, col)) << 4;
+	if ((digit | cx) == 0)
+		return 0;
+	dx = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, dt)) |
+	     (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x4, dt)) << 4;
 #else
-	digit = alnum = colon = hexl = 0;
-	for (unsigned j = 0; j < 16; j++) {
-		unsigned c = cls[b[j]];
-		digit |= (unsigned)((c & C_DIGIT) != 0) << j;
-		alnum |= (unsigned)((c & (C_DIGIT | C_ALPHA)) != 0) << j;
-		hexl |= (unsigned)((c & (C_HEX | C_DIGIT)) == C_HEX) << j;
-		colon |= (unsigned)(b[j] == ':') << j;
+	digit = colon = cx = dx = 0;
+	for (unsigned j = 0; j < 20; j++) {
+		cx |= (unsigned)(b[j] == ':') << j;
+		dx |= (unsigned)(b[j] == '.') << j;
+		if (j < 16)
+			digit |= (unsigned)((cls[b[j]] & C_DIGIT) != 0) << j;
 	}
+	colon = cx & 0xFFFFu;
+	if ((digit | cx) == 0)
+		return 0;
 #endif
-	/* past the text's end no ':'; past a full block, one is assumed */
-	unsigned cx = colon | (len - base > 16 ? 0xF0000u : 0);
-	unsigned near = (cx >> 1) | (cx >> 2) | (cx >> 3) | (cx >> 4);
-	unsigned start = digit | colon | (hexl & near);
+	near_c = (cx >> 1) | (cx >> 2);
+	near_c |= near_c >> 2;	/* a ':' 1-4 bytes on */
+	near_d = dx | (dx >> 1);
+	near_d = (near_d >> 1) | (near_d >> 2);	/* a '.' 1-3 bytes on */
+	start = (digit & (near_d | near_c)) | colon;
+	if (near_c & 0xFFFFu) {
+#ifdef __SSE2__
+		hexl = in16(_mm_or_si128(x, _mm_set1_epi8(0x20)), 'a', 'f');	/* either case */
+#else
+		hexl = 0;
+		for (unsigned j = 0; j < 16; j++)
+			hexl |= (unsigned)((cls[b[j]] & (C_HEX | C_DIGIT)) == C_HEX) << j;
+#endif
+		start |= hexl & near_c;
+	}
+	start &= 0xFFFFu;
+	if (start == 0)
+		return 0;
+#ifdef __SSE2__
+	alnum = digit | in16(_mm_or_si128(x, _mm_set1_epi8(0x20)), 'a', 'z');
+#else
+	alnum = 0;
+	for (unsigned j = 0; j < 16; j++)
+		alnum |= (unsigned)((cls[b[j]] & (C_DIGIT | C_ALPHA)) != 0) << j;
+#endif
 	unsigned prev = (alnum << 1) | (base > 0 && is_alnum(t[base - 1]));
 	return start & ~prev & 0xFFFFu;
 }
@@ -164,6 +206,18 @@ int bw_scan_status(const char *t, size_t len, char out[16], size_t *pos)
 	return 0;
 }
 
+/* One of . - _ / : = + $ , (a NUL too): t[i] glued to what precedes it. */
+static inline int reply_glue(char c)
+{
+	switch (c) {
+	case '.': case '-': case '_': case '/': case ':': case '=': case '+': case '$': case ',':
+	case '\0':
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 /* A reply code at t[i], a 2-5 (see bw_scan_reply): its value, or 0. */
 static int reply_at(const char *t, size_t len, size_t i)
 {
@@ -171,7 +225,7 @@ static int reply_at(const char *t, size_t len, size_t i)
 
 	if (!is_digit(t[i + 1]) || !is_digit(t[i + 2]) || t[i + 1] > '5')
 		return 0;
-	if (i > 0 && (is_alnum(t[i - 1]) || strchr(".-_/:=+$,", t[i - 1])))
+	if (i > 0 && (is_alnum(t[i - 1]) || reply_glue(t[i - 1])))
 		return 0;
 	if (i + 3 < len) {
 		char n = t[i + 3];
@@ -229,13 +283,20 @@ static size_t ipv4_at(const char *t, size_t len, size_t i)
 	size_t j = i;
 
 	for (int part = 0; part < 4; part++) {
-		int v = 0, d = 0;
-		while (j < len && is_digit(t[j]) && d < 4) {
-			v = v * 10 + (t[j] - '0');
-			j++;
-			d++;
+		unsigned v;
+		/* one to three digits, unrolled: the first part of most candidates fails */
+		if (j >= len || !is_digit(t[j]))
+			return 0;
+		v = (unsigned)(t[j++] - '0');
+		if (j < len && is_digit(t[j])) {
+			v = v * 10 + (unsigned)(t[j++] - '0');
+			if (j < len && is_digit(t[j])) {
+				v = v * 10 + (unsigned)(t[j++] - '0');
+				if (j < len && is_digit(t[j]))
+					return 0;	/* four digits */
+			}
 		}
-		if (d == 0 || d > 3 || v > 255)
+		if (v > 255)
 			return 0;
 		if (part < 3) {
 			if (j >= len || t[j] != '.')
@@ -294,11 +355,21 @@ static inline int host_char(int c)
 	return (cls[(unsigned char)c] & (C_DIGIT | C_ALPHA | C_HOSTP)) != 0;
 }
 
-/* Case-insensitive: does the text before position i end with word w? */
-static int ends_with(const char *t, size_t i, const char *w)
+/*
+ * Case-insensitive: does the text before position i end with word w? The
+ * words are short constants: compared in place, last byte first (where
+ * most differ), without a call.
+ */
+static inline int ends_with(const char *t, size_t i, const char *w)
 {
 	size_t n = strlen(w);
-	return i >= n && strncasecmp(t + i - n, w, n) == 0;
+
+	if (i < n)
+		return 0;
+	for (size_t k = n; k > 0; k--)
+		if (low((unsigned char)t[i - n + k - 1]) != low((unsigned char)w[k - 1]))
+			return 0;
+	return 1;
 }
 
 /*

@@ -146,18 +146,34 @@ static int may_start(const bw_start *st, const unsigned char *text, size_t len, 
 	return 1;
 }
 
-/* Is the text all ASCII? Eight bytes at a time. */
+/*
+ * Is the text all ASCII? Sixteen bytes at a time; the last few in one
+ * eight-byte word that overlaps the ones already seen.
+ */
 static int all_ascii(const char *text, size_t len)
 {
-	uint64_t acc = 0, w;
+	uint64_t acc = 0, w, v;
 	size_t i = 0;
 
-	for (; i + 8 <= len; i += 8) {
+	if (len < 8) {
+		for (; i < len; i++)
+			acc |= (unsigned char)text[i];
+		return (acc & 0x80) == 0;
+	}
+	for (; i + 16 <= len; i += 16) {
+		memcpy(&w, text + i, 8);
+		memcpy(&v, text + i + 8, 8);
+		acc |= w | v;
+	}
+	if (i + 8 <= len) {
 		memcpy(&w, text + i, 8);
 		acc |= w;
+		i += 8;
 	}
-	for (; i < len; i++)
-		acc |= (unsigned char)text[i];
+	if (i < len) {
+		memcpy(&w, text + len - 8, 8);
+		acc |= w;
+	}
 	return (acc & 0x8080808080808080ULL) == 0;
 }
 
@@ -626,8 +642,10 @@ static int better(const bw_match *a, const bw_match *b)
 	return a->rule < b->rule;
 }
 
-static void try_pattern(const bw_kb *kb, bw_scratch *s, size_t pi, const char *text,
-			size_t len, bw_match *best)
+/* Inlined at both calls: a call per candidate costs as much as its checks. */
+static inline __attribute__((always_inline)) void
+try_pattern(const bw_kb *kb, bw_scratch *s, size_t pi, const char *text, size_t len,
+	    bw_match *best)
 {
 	const bw_rule *r = &kb->rules[kb->pat_rule[pi]];
 	int rc;

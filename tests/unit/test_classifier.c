@@ -158,6 +158,32 @@ static void test_facts(void **state)
 	assert_string_equal(f.remote_mta, "");
 }
 
+/*
+ * The IP scanner tests sixteen bytes at a time and looks a few bytes past
+ * each block for the '.' or ':' an address needs: addresses that start
+ * near a block's end, texts shorter than a block, numbers that are none.
+ */
+static void test_ip_scan_edges(void **state)
+{
+	static const struct {
+		const char *text, *ip;
+	} cases[] = {
+		{"blocked from fe80::1 now", "fe80::1"},	/* its ':' in the next block */
+		{"client addr abcd:ef01::2 rejected", "abcd:ef01::2"},
+		{"from 10.0.0.1", "10.0.0.1"},			/* shorter than a block */
+		{"refused by us, 192.0.2.9", "192.0.2.9"},	/* its '.' in the next block */
+		{"version 1234.5.6.7 and 300.1.2.3 and 1.2.3.4.5", ""},
+		{"7", ""},
+		{"550 5.7.1 see 5.7.1 at 12:30", ""},
+	};
+	bw_facts f;
+
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		bw_facts_extract(cases[i].text, strlen(cases[i].text), &f);
+		assert_string_equal(f.ip, cases[i].ip);
+	}
+}
+
 static void test_utf8_clean(void **state)
 {
 	size_t n;
@@ -341,6 +367,7 @@ int main(void)
 		cmocka_unit_test(test_status_beats_reply),
 		cmocka_unit_test(test_not_a_bounce),
 		cmocka_unit_test(test_facts),
+		cmocka_unit_test(test_ip_scan_edges),
 		cmocka_unit_test(test_utf8_clean),
 		cmocka_unit_test(test_truncation),
 		cmocka_unit_test(test_bad_rule_names_file_and_id),
