@@ -66,11 +66,45 @@ static void set_err(bw_error *err, const char *text)
 	snprintf(err->text, sizeof err->text, "%s", text);
 }
 
+/*
+ * Do a[0..n) and b[0..n) match, ASCII letters in either case? As
+ * g_ascii_strncasecmp() == 0 when neither holds a NUL earlier than where
+ * the two differ (it stops at the first difference, so a NUL in one and
+ * not the other ends it too).
+ */
+static inline int ci_eq(const char *a, const char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (low((unsigned char)a[i]) != low((unsigned char)b[i]))
+			return 0;
+	return 1;
+}
+
+/*
+ * ci_eq() where both a and b are known to have n bytes to read (a NUL
+ * among them is a byte like the others): eight at a time.
+ */
+static inline int ci_eq_n(const char *a, const char *b, size_t n)
+{
+	for (; n >= 8; a += 8, b += 8, n -= 8) {
+		uint64_t x, y;
+
+		memcpy(&x, a, 8);
+		memcpy(&y, b, 8);
+		if (low8(x) != low8(y))
+			return 0;
+	}
+	for (; n > 0; a++, b++, n--)
+		if (low((unsigned char)*a) != low((unsigned char)*b))
+			return 0;
+	return 1;
+}
+
 /* ---------------------------------------------------------------- detect */
 
 static int is_field_name_char(int c)
 {
-	return c > 32 && c < 127 && c != ':';
+	return (unsigned)(c - 33) < 94u && c != ':';
 }
 
 /*
@@ -79,11 +113,34 @@ static int is_field_name_char(int c)
  */
 static size_t field_name_len(const char *p, const char *end)
 {
-	const char *q = p;
+	/* a name is at most 76 bytes: no need to look further than its colon */
+	const char *q = p, *lim = end - p > 77 ? p + 77 : end;
+	const uint64_t ones = 0x0101010101010101ULL, high = ones * 0x80;
 
-	while (q < end && is_field_name_char((unsigned char)*q))
+	/*
+	 * Eight bytes at a time while there are eight: flag the bytes that end
+	 * a name (below 33, 127 and up, ':'). Each test flags exactly its first
+	 * such byte (a borrow only spoils the bytes above it), so the lowest
+	 * flag is the first byte that is not a name byte.
+	 */
+	while (lim - q >= 8) {
+		uint64_t x, m;
+
+		memcpy(&x, q, 8);
+		m = ((x - ones * 33) & ~x) | x;
+		m |= ((x ^ (ones * ':')) - ones) & ~(x ^ (ones * ':'));
+		m |= ((x ^ (ones * 127)) - ones) & ~(x ^ (ones * 127));
+		m &= high;
+		if (m) {
+			q += (unsigned)__builtin_ctzll(m) >> 3;
+			goto stop;
+		}
+		q += 8;
+	}
+	while (q < lim && is_field_name_char((unsigned char)*q))
 		q++;
-	if (q == p || q >= end || *q != ':' || q - p > 76)
+stop:
+	if (q == p || q >= lim || *q != ':')
 		return 0;
 	return (size_t)(q - p);
 }
@@ -137,7 +194,7 @@ int bw_email_detect(const char *data, size_t len)
 			for (int i = 0; !known && mail_headers[i]; i++)
 				if (low((unsigned char)p[0]) == mail_headers[i][0] &&
 				    strlen(mail_headers[i]) == n &&
-				    strncasecmp(p, mail_headers[i], n) == 0) {
+				    ci_eq(p, mail_headers[i], n)) {
 					known++;
 					break;
 				}
@@ -419,19 +476,30 @@ static char *html_to_text(const char *h)
 	if (!out)
 		return NULL;
 	while (*p) {
+		size_t k = strcspn(p, "<&");	/* plain text up to a tag or entity */
+
+		memcpy(o, p, k);
+		o += k;
+		p += k;
+		if (!*p)
+			break;
 		if (*p == '<') {
 			const char *q = strchr(p, '>');
 
 			if (!q)
 				break;
-			if (strncasecmp(p, "<br", 3) == 0 || strncasecmp(p, "<p", 2) == 0 ||
-			    strncasecmp(p, "</p", 3) == 0 || strncasecmp(p, "<div", 4) == 0 ||
-			    strncasecmp(p, "<tr", 3) == 0 || strncasecmp(p, "</tr", 4) == 0 ||
-			    strncasecmp(p, "<li", 3) == 0)
+			/* (p[1] is there: q is after it; p[2] when p[1] is not '>') */
+			unsigned char c1 = low((unsigned char)p[1]);
+			unsigned char c2 = c1 != '>' ? low((unsigned char)p[2]) : 0;
+
+			/* <br <p </p <div <tr </tr <li: a line break; <td: a space */
+			if ((c1 == 'b' && c2 == 'r') || c1 == 'p' || (c1 == '/' && c2 == 'p') ||
+			    (c1 == 'd' && ci_eq(p, "<div", 4)) || (c1 == 't' && c2 == 'r') ||
+			    (c1 == '/' && ci_eq(p, "</tr", 4)) || (c1 == 'l' && c2 == 'i'))
 				*o++ = '\n';
-			else if (strncasecmp(p, "<td", 3) == 0)
+			else if (c1 == 't' && c2 == 'd')
 				*o++ = ' ';
-			if (strncasecmp(p, "<style", 6) == 0 || strncasecmp(p, "<script", 7) == 0) {
+			if (c1 == 's' && (ci_eq(p, "<style", 6) || ci_eq(p, "<script", 7))) {
 				const char *e = strstr(q, "</");
 
 				q = e ? strchr(e, '>') : NULL;
@@ -449,7 +517,7 @@ static char *html_to_text(const char *h)
 			for (int i = 0; ents[i].e; i++) {
 				size_t l = strlen(ents[i].e);
 
-				if (strncasecmp(p, ents[i].e, l) == 0) {
+				if (ci_eq(p, ents[i].e, l)) {
 					*o++ = ents[i].c;
 					p += l;
 					done = 1;
@@ -458,8 +526,6 @@ static char *html_to_text(const char *h)
 			}
 			if (!done)
 				*o++ = *p++;
-		} else {
-			*o++ = *p++;
 		}
 	}
 	*o = '\0';
@@ -471,14 +537,17 @@ static char *html_to_text(const char *h)
 /*
  * A header-style block (DSN fields, text/rfc822-headers) read field by field.
  * next_field() returns 1 with name/value set (value unfolded into buf), 2 for
- * a blank line, 0 at the end.
+ * a blank line, 0 at the end; 3 for a field skipped (see orig), -1 on ENOMEM.
  */
 typedef struct field_iter {
 	const char *p, *end;
 	char name[80];
 	char *val;
 	size_t vlen, vcap;
+	bw_message *orig;	/* not NULL: skip fields orig_slot() turns down */
 } field_iter;
+
+static char **orig_slot(bw_message *msg, const char *name, size_t n);
 
 static int val_append(field_iter *it, const char *s, size_t n)
 {
@@ -515,6 +584,15 @@ static int next_field(field_iter *it)
 		n = field_name_len(line, line + ll);
 		if (n == 0 || n >= sizeof it->name)
 			continue;	/* stray text or a continuation of nothing */
+		if (it->orig && !orig_slot(it->orig, line, n)) {
+			/* its continuation lines go with it */
+			while (it->p < it->end && (*it->p == ' ' || *it->p == '\t')) {
+				const char *ce = memchr(it->p, '\n', (size_t)(it->end - it->p));
+
+				it->p = ce ? ce + 1 : it->end;
+			}
+			return 3;
+		}
 		memcpy(it->name, line, n);
 		it->name[n] = '\0';
 		it->vlen = 0;
@@ -685,16 +763,53 @@ static int is_ctype(GMimeObject *o, const char *type, const char *sub)
 	return ct && g_mime_content_type_is_type(ct, type, sub);
 }
 
+/* A part's media type and subtype (both NULL when it has none). */
+typedef struct media_t {
+	const char *type, *sub;
+} media_t;
+
+static media_t media_of(GMimeObject *o)
+{
+	GMimeContentType *ct = g_mime_object_get_content_type(o);
+	media_t m = { NULL, NULL };
+
+	if (ct) {
+		m.type = g_mime_content_type_get_media_type(ct);
+		m.sub = g_mime_content_type_get_media_subtype(ct);
+		if (!m.type || !m.sub)
+			m.type = m.sub = NULL;
+	}
+	return m;
+}
+
+/* NUL-terminated a and b equal, ASCII letters in either case? */
+static int ci_streq(const char *a, const char *b)
+{
+	for (; *b; a++, b++)
+		if (low((unsigned char)*a) != low((unsigned char)*b))
+			return 0;
+	return *a == '\0';
+}
+
+/* is_ctype() from media_of() (no "*" wildcards): one look-up per part. */
+static int media_is(media_t m, const char *type, const char *sub)
+{
+	return m.type && ci_streq(m.type, type) && ci_streq(m.sub, sub);
+}
+
 static void walk_tree(walk_t *w, GMimeObject *o, int depth)
 {
+	media_t mt;
+
 	if (!o || depth > MAX_DEPTH)
 		return;
+	mt = media_of(o);
 	if (GMIME_IS_MULTIPART(o)) {
 		GMimeMultipart *mp = GMIME_MULTIPART(o);
 		int n = g_mime_multipart_get_count(mp);
 		const char *pro = g_mime_multipart_get_prologue(mp);
 
-		if (is_ctype(o, "multipart", "report")) {
+		if (media_is(mt, "multipart", "report")) {
 			const char *rt = g_mime_object_get_content_type_parameter(o, "report-type");
 
 			if (rt && g_ascii_strcasecmp(rt, "feedback-report") == 0)
@@ -718,8 +833,8 @@ static void walk_tree(walk_t *w, GMimeObject *o, int depth)
 			w->empty_msgpart = 1;
 			return;
 		}
-		if (is_ctype(o, "message", "delivery-status") ||
-		    is_ctype(o, "message", "global-delivery-status")) {
+		if (media_is(mt, "message", "delivery-status") ||
+		    media_is(mt, "message", "global-delivery-status")) {
 			/* some GMime versions parse a DSN as a message: its
 			 * header fields are the first DSN block */
 			char *h = g_mime_object_get_headers(GMIME_OBJECT(m), NULL);
@@ -735,9 +850,9 @@ static void walk_tree(walk_t *w, GMimeObject *o, int depth)
 			w->orig = m;
 		return;
 	}
-	if (is_ctype(o, "message", "delivery-status") ||
-	    is_ctype(o, "message", "global-delivery-status") ||
-	    is_ctype(o, "text", "delivery-status")) {
+	if (media_is(mt, "message", "delivery-status") ||
+	    media_is(mt, "message", "global-delivery-status") ||
+	    media_is(mt, "text", "delivery-status")) {
 		char *t = part_bytes(o);
 
 		if (!t) {
@@ -749,18 +864,18 @@ static void walk_tree(walk_t *w, GMimeObject *o, int depth)
 		free(t);
 		return;
 	}
-	if (is_ctype(o, "message", "feedback-report")) {
+	if (media_is(mt, "message", "feedback-report")) {
 		if (!w->feedback && !(w->feedback = part_bytes(o)))
 			w->nomem = 1;
 		return;
 	}
-	if (is_ctype(o, "text", "rfc822-headers") || is_ctype(o, "message", "rfc822-headers")) {
+	if (media_is(mt, "text", "rfc822-headers") || media_is(mt, "message", "rfc822-headers")) {
 		if (!w->orig_headers && !(w->orig_headers = part_bytes(o)))
 			w->nomem = 1;
 		return;
 	}
-	if (is_ctype(o, "text", "plain") || is_ctype(o, "text", "html")) {
-		int html = is_ctype(o, "text", "html");
+	if (media_is(mt, "text", "plain") || media_is(mt, "text", "html")) {
+		int html = media_is(mt, "text", "html");
 		const char *disp = g_mime_object_get_header(o, "Content-Disposition");
 		char *t;
 
@@ -769,7 +884,7 @@ static void walk_tree(walk_t *w, GMimeObject *o, int depth)
 			return;
 		if (w->human && w->human_is_html && html)
 			return;
-		if (disp && g_ascii_strncasecmp(disp, "attachment", 10) == 0 && w->human)
+		if (disp && ci_eq(disp, "attachment", 10) && w->human)
 			return;
 		t = part_text(o);
 		if (!t) {
@@ -848,20 +963,52 @@ static const char *top_get(GMimeObject *top, const top_fields *tf, int which)
 
 /* --------------------------------------------------- original headers */
 
-static int set_orig_field(bw_message *msg, const char *name, const char *value)
+/* name[0..n) equals lower (lower-case ASCII, n bytes), either case? */
+static int name_is(const char *name, size_t n, const char *lower, size_t ln)
+{
+	if (n != ln)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (low((unsigned char)name[i]) != (unsigned char)lower[i])
+			return 0;
+	return 1;
+}
+
+/*
+ * The message field an original header field name[0..n) fills, or NULL
+ * when it fills none or that one is filled already (the first one counts).
+ */
+static char **orig_slot(bw_message *msg, const char *name, size_t n)
 {
 	char **slot = NULL;
 
-	if (g_ascii_strcasecmp(name, "From") == 0)
-		slot = &msg->orig_from;
-	else if (g_ascii_strcasecmp(name, "To") == 0)
-		slot = &msg->orig_to;
-	else if (g_ascii_strcasecmp(name, "Subject") == 0)
-		slot = &msg->orig_subject;
-	else if (g_ascii_strcasecmp(name, "Message-ID") == 0)
-		slot = &msg->orig_message_id;
-	else if (g_ascii_strcasecmp(name, "Date") == 0)
-		slot = &msg->orig_date;
+	switch (n) {
+	case 2:
+		if (name_is(name, n, "to", 2))
+			slot = &msg->orig_to;
+		break;
+	case 4:
+		if (name_is(name, n, "from", 4))
+			slot = &msg->orig_from;
+		else if (name_is(name, n, "date", 4))
+			slot = &msg->orig_date;
+		break;
+	case 7:
+		if (name_is(name, n, "subject", 7))
+			slot = &msg->orig_subject;
+		break;
+	case 10:
+		if (name_is(name, n, "message-id", 10))
+			slot = &msg->orig_message_id;
+		break;
+	}
+	return slot && !*slot ? slot : NULL;
+}
+
+static int set_orig_field(bw_message *msg, const char *name, const char *value)
+{
+	char **slot = orig_slot(msg, name, strlen(name));
+
 	if (!slot || *slot || !*value)
 		return 0;
 	if (slot == &msg->orig_subject && strstr(value, "=?")) {
@@ -882,7 +1029,7 @@ static int set_orig_field(bw_message *msg, const char *name, const char *value)
 /* Fill the original-message fields from header text (stops at the body). */
 static int orig_from_text(bw_message *msg, const char *t, size_t len)
 {
-	field_iter it = { .p = t, .end = t + len };
+	field_iter it = { .p = t, .end = t + len, .orig = msg };
 	int r, rc = 0, seen = 0;
 
 	while ((r = next_field(&it)) != 0) {
@@ -896,6 +1043,8 @@ static int orig_from_text(bw_message *msg, const char *t, size_t len)
 			continue;
 		}
 		seen = 1;
+		if (r == 3)
+			continue;	/* a field none of msg's takes */
 		if (set_orig_field(msg, it.name, it.val) < 0) {
 			rc = -1;
 			break;
@@ -917,7 +1066,7 @@ static int orig_from_message(bw_message *msg, GMimeMessage *m)
 		char *v;
 		int r;
 
-		if (!name || !raw)
+		if (!name || !raw || !orig_slot(msg, name, strlen(name)))
 			continue;
 		v = g_strstrip(g_strdup(raw));
 		/* unfold */
@@ -953,7 +1102,7 @@ static int orig_from_raw(bw_message *msg, const char *t, size_t len)
 
 			e = eol ? eol + 1 : end;
 		} while (e < end && (*e == ' ' || *e == '\t'));
-		if (n >= sizeof name) {
+		if (n >= sizeof name || !orig_slot(msg, p, n)) {
 			p = e;
 			continue;
 		}
@@ -1008,17 +1157,22 @@ static size_t inline_original(const char *t, size_t len)
 	while (p < end) {
 		const char *eol = memchr(p, '\n', (size_t)(end - p));
 		size_t n;
+		unsigned char c;
 
 		if (!eol)
 			eol = end;
-		n = field_name_len(p, eol);
-		if (!skip_first && n > 0 && field_run(p, end) >= 3 &&
-		    ((n == 8 && strncasecmp(p, "Received", 8) == 0) ||
-		     (n == 11 && strncasecmp(p, "Return-Path", 11) == 0) ||
-		     (n == 10 && strncasecmp(p, "Message-ID", 10) == 0) ||
-		     (n == 4 && strncasecmp(p, "From", 4) == 0) ||
-		     (n == 12 && strncasecmp(p, "MIME-Version", 12) == 0) ||
-		     (n == 14 && strncasecmp(p, "DKIM-Signature", 14) == 0))) {
+		/* (only those names start a run: the cheap tests first) */
+		c = low((unsigned char)*p);
+		n = !skip_first && (c == 'r' || c == 'm' || c == 'f' || c == 'd') ?
+			field_name_len(p, eol) : 0;
+		if (n > 0 &&
+		    ((n == 8 && ci_eq(p, "Received", 8)) ||
+		     (n == 11 && ci_eq(p, "Return-Path", 11)) ||
+		     (n == 10 && ci_eq(p, "Message-ID", 10)) ||
+		     (n == 4 && ci_eq(p, "From", 4)) ||
+		     (n == 12 && ci_eq(p, "MIME-Version", 12)) ||
+		     (n == 14 && ci_eq(p, "DKIM-Signature", 14))) &&
+		    field_run(p, end) >= 3) {
 			/* the next non-continuation line must be a field too */
 			const char *q = eol < end ? eol + 1 : end;
 
@@ -1107,6 +1261,7 @@ static int contains_ci(const char *hay, const char *needle)
 static int contains_any_ci(const char *hay, const char *const *words)
 {
 	unsigned char head[256], next[64];	/* word index + 1; 0: none */
+	unsigned char second[64];		/* each word's second byte, folded */
 	int nw = 0;
 
 	if (!hay)
@@ -1119,20 +1274,36 @@ static int contains_any_ci(const char *hay, const char *const *words)
 
 		next[i] = head[c];
 		head[c] = (unsigned char)(i + 1);
+		second[i] = low((unsigned char)words[i][1]);
 	}
 	for (int c = 'a'; c <= 'z'; c++)
 		head[c - 32] = head[c];
-	for (const unsigned char *p = (const unsigned char *)hay; *p; p++) {
-		for (unsigned k = head[*p]; k; k = next[k - 1]) {
-			const unsigned char *w = (const unsigned char *)words[k - 1] + 1, *q = p + 1;
+	head[0] = 255;		/* the end of hay (no word starts with NUL) */
+	for (const unsigned char *p = (const unsigned char *)hay;; p++) {
+		unsigned k, c2;
 
-			while (*w && *q && low(*q) == low(*w))
+		/* two at a time (p[1] is there: head[0] stops at p[0]) */
+		while (head[p[0]] == 0 && head[p[1]] == 0)
+			p += 2;
+		if ((k = head[*p]) == 0)
+			k = head[*++p];
+		if (k == 255)
+			return 0;
+		for (c2 = low(p[1]); k; k = next[k - 1]) {
+			const unsigned char *w, *q;
+
+			/* (a one-byte word has second[] 0: it matches) */
+			if (second[k - 1] != c2 && second[k - 1])
+				continue;
+			w = (const unsigned char *)words[k - 1] + 1;
+			q = p + 1;
+			/* (a NUL in hay stops it too: low() of a word byte is not 0) */
+			while (*w && low(*q) == low(*w))
 				q++, w++;
 			if (!*w)
 				return 1;
 		}
 	}
-	return 0;
 }
 
 static int emit_rcpt(bw_message *msg, dsn_rcpt *r, const bw_message *hm, size_t nrcpt)
@@ -1146,11 +1317,11 @@ static int emit_rcpt(bw_message *msg, dsn_rcpt *r, const bw_message *hm, size_t 
 		return -1;
 	s->kind = BW_SEG_FAILED;
 	if (r->action) {
-		if (g_ascii_strncasecmp(r->action, "delayed", 7) == 0)
+		if (ci_eq(r->action, "delayed", 7))
 			s->kind = BW_SEG_DELAYED;
-		else if (g_ascii_strncasecmp(r->action, "delivered", 9) == 0 ||
-			 g_ascii_strncasecmp(r->action, "relayed", 7) == 0 ||
-			 g_ascii_strncasecmp(r->action, "expanded", 8) == 0)
+		else if (ci_eq(r->action, "delivered", 9) ||
+			 ci_eq(r->action, "relayed", 7) ||
+			 ci_eq(r->action, "expanded", 8))
 			s->kind = BW_SEG_DELIVERED;
 	}
 	if (rcpt && !(s->recipient = dup_cstr(rcpt)))
@@ -1273,13 +1444,14 @@ static int parse_dsn(bw_message *msg, const char *t, size_t len, const bw_messag
 		const char *eol = memchr(p, '\n', (size_t)(end - p));
 
 		if (end - p >= 16 && (*p == 'F' || *p == 'f') &&
-		    g_ascii_strncasecmp(p, "Final-Recipient:", 16) == 0)
+		    ci_eq(p, "Final-Recipient:", 16))
 			nrcpt++;
 		p = eol ? eol + 1 : end;
 	}
 	while ((r = next_field(&it)) != 0 && emitted < MAX_DSN_RCPTS) {
 		char **slot = NULL;
 		int is_rcpt_field = 1;
+		size_t nl;
 
 		if (r < 0) {
 			rc = -1;
@@ -1296,7 +1468,8 @@ static int parse_dsn(bw_message *msg, const char *t, size_t len, const bw_messag
 			}
 			continue;
 		}
-		if (g_ascii_strcasecmp(it.name, "Final-Recipient") == 0) {
+		nl = strlen(it.name);
+		if (name_is(it.name, nl, "final-recipient", 15)) {
 			if (cur.final) {
 				if (emit_rcpt(msg, &cur, hm, nrcpt) < 0) {
 					rc = -1;
@@ -1309,7 +1482,7 @@ static int parse_dsn(bw_message *msg, const char *t, size_t len, const bw_messag
 			cur.final = dsn_address(it.val);
 			continue;
 		}
-		if (g_ascii_strcasecmp(it.name, "Original-Recipient") == 0) {
+		if (name_is(it.name, nl, "original-recipient", 18)) {
 			if (cur.orig) {
 				if (emit_rcpt(msg, &cur, hm, nrcpt) < 0) {
 					rc = -1;
@@ -1321,17 +1494,17 @@ static int parse_dsn(bw_message *msg, const char *t, size_t len, const bw_messag
 			cur.orig = dsn_address(it.val);
 			continue;
 		}
-		if (g_ascii_strcasecmp(it.name, "Action") == 0)
+		if (name_is(it.name, nl, "action", 6))
 			slot = &cur.action;
-		else if (g_ascii_strcasecmp(it.name, "Status") == 0)
+		else if (name_is(it.name, nl, "status", 6))
 			slot = &cur.status;
-		else if (g_ascii_strcasecmp(it.name, "Remote-MTA") == 0)
+		else if (name_is(it.name, nl, "remote-mta", 10))
 			slot = &cur.remote;
-		else if (g_ascii_strcasecmp(it.name, "Diagnostic-Code") == 0)
+		else if (name_is(it.name, nl, "diagnostic-code", 15))
 			slot = &cur.diag;
-		else if (g_ascii_strcasecmp(it.name, "Last-Attempt-Date") == 0)
+		else if (name_is(it.name, nl, "last-attempt-date", 17))
 			slot = &cur.last;
-		else if (g_ascii_strcasecmp(it.name, "X-Actual-Recipient") == 0)
+		else if (name_is(it.name, nl, "x-actual-recipient", 18))
 			slot = &cur.actual;
 		else
 			is_rcpt_field = 0;
@@ -1590,7 +1763,7 @@ static GMimeObject *reparse_boundary(const char *pro)
 		const char *eol = strchr(p, '\n');
 
 		if ((p == pro || p[-1] == '\n') && eol && eol - p > 4 && eol - p < 200 &&
-		    g_ascii_strncasecmp(eol + 1, "Content-", 8) == 0) {
+		    ci_eq(eol + 1, "Content-", 8)) {
 			GString *g = g_string_new("Content-Type: multipart/mixed; boundary=\"");
 			GMimeObject *o;
 			GMimeStream *st;
@@ -2043,20 +2216,20 @@ static size_t useful_length(const char *buf, size_t len, size_t *inner, report_s
 		if (!eol)
 			eol = end;
 		if (eol - p > 13 && (p[0] == 'C' || p[0] == 'c') &&
-		    g_ascii_strncasecmp(p, "Content-Type:", 13) == 0) {
+		    ci_eq_n(p, "Content-Type:", 13)) {
 			const char *v = p + 13;
 
 			while (v < eol && (*v == ' ' || *v == '\t'))
 				v++;
-			if (eol - v >= 23 && g_ascii_strncasecmp(v, "message/delivery-status", 23) == 0) {
+			if (eol - v >= 23 && ci_eq_n(v, "message/delivery-status", 23)) {
 				if (!seen_dsn)
 					rs->dsn_at = (size_t)(p - buf);
 				seen_dsn = 1;
 			} else if (!seen_dsn && eol - v >= 14 &&
-				   g_ascii_strncasecmp(v, "message/rfc822", 14) == 0) {
+				   ci_eq_n(v, "message/rfc822", 14)) {
 				rs->rfc822_first = 1;
 			} else if (seen_dsn && eol - v >= 14 &&
-				   g_ascii_strncasecmp(v, "message/rfc822", 14) == 0) {
+				   ci_eq_n(v, "message/rfc822", 14)) {
 				/* skip the part's header, then the message's header */
 				const char *q = eol, *in = NULL;
 				int blanks = 0;
@@ -2113,8 +2286,8 @@ static const char *clean_block(const char *p, const char *end)
  */
 static int gmime_field_wanted(const char *name, size_t n)
 {
-	return (n > 8 && g_ascii_strncasecmp(name, "content-", 8) == 0) ||
-	       (n == 12 && g_ascii_strncasecmp(name, "mime-version", 12) == 0);
+	return (n > 8 && ci_eq_n(name, "content-", 8)) ||
+	       (n == 12 && ci_eq_n(name, "mime-version", 12));
 }
 
 /* Which of top_names the field name[0..n) is, or -1. */
@@ -2122,7 +2295,7 @@ static int top_field_index(const char *name, size_t n)
 {
 	for (int i = 0; i < TOP_N; i++)
 		if (top_names[i].n == n && low((unsigned char)name[0]) == low((unsigned char)top_names[i].s[0]) &&
-		    g_ascii_strncasecmp(name, top_names[i].s, n) == 0)
+		    ci_eq_n(name, top_names[i].s, n))
 			return i;
 	return -1;
 }
@@ -2139,6 +2312,7 @@ static char *field_value(const char *raw, size_t n)
 {
 	const char *e = raw + n;
 	char *u, *o;
+	int dec = 0;
 
 	while (raw < e && (*raw == ' ' || *raw == '\t' || *raw == '\r' || *raw == '\n'))
 		raw++;
@@ -2146,17 +2320,22 @@ static char *field_value(const char *raw, size_t n)
 		e--;
 	if (!(u = o = g_try_malloc((size_t)(e - raw) + 1)))
 		return NULL;
-	for (; raw < e; raw++)
-		if (*raw != '\n' && *raw != '\r')
-			*o++ = *raw;
-	*o = '\0';
-	for (const unsigned char *p = (const unsigned char *)u; *p; p++) {
-		if ((*p < 0x20 && *p != '\t') || *p > 0x7e || (p[0] == '=' && p[1] == '?')) {
-			char *d = g_mime_utils_header_decode_text(NULL, u);
+	/* (field_spans() took no block with a NUL: all of u is looked at) */
+	for (; raw < e; raw++) {
+		unsigned char c = (unsigned char)*raw;
 
-			g_free(u);
-			return d;
-		}
+		if (c == '\n' || c == '\r')
+			continue;
+		if ((c < 0x20 && c != '\t') || c > 0x7e || (c == '?' && o > u && o[-1] == '='))
+			dec = 1;
+		*o++ = (char)c;
+	}
+	*o = '\0';
+	if (dec) {
+		char *d = g_mime_utils_header_decode_text(NULL, u);
+
+		g_free(u);
+		return d;
 	}
 	return u;
 }
@@ -2172,13 +2351,13 @@ static void note_top_type(top_fields *tf, const char *v, size_t n)
 
 	while (v < e && (*v == ' ' || *v == '\t' || *v == '\n'))
 		v++;
-	tf->multipart = e - v >= 10 && g_ascii_strncasecmp(v, "multipart/", 10) == 0;
+	tf->multipart = e - v >= 10 && ci_eq_n(v, "multipart/", 10);
 	if (!tf->multipart)
 		return;
 	for (const char *b = v; b + 9 <= e; b++) {
 		const char *t, *u;
 
-		if ((*b != 'b' && *b != 'B') || g_ascii_strncasecmp(b, "boundary=", 9) != 0)
+		if ((*b != 'b' && *b != 'B') || !ci_eq_n(b, "boundary=", 9))
 			continue;
 		t = b + 9;
 		if (t < e && *t == '"') {
@@ -2303,7 +2482,7 @@ static int take_top_fields(char *buf, size_t len, size_t *start, top_fields *tf)
 			rc = -1;
 			goto out;
 		}
-		if (!saw_type && f->gmime && f->n == 12 && g_ascii_strncasecmp(f->p, "content-type", 12) == 0) {
+		if (!saw_type && f->gmime && f->n == 12 && ci_eq_n(f->p, "content-type", 12)) {
 			saw_type = 1;
 			note_top_type(tf, val, (size_t)(f->end - val));
 		}

@@ -175,6 +175,73 @@ static void test_wrong_boundary(void **state)
 	bw_input_free(&in);
 }
 
+/*
+ * The returned message's header fields: the ones not kept are skipped with
+ * their continuation lines (which may look like fields), names in any
+ * case, the first of each kept; read from a text/rfc822-headers part and
+ * from a message/rfc822 part's header block.
+ */
+static void check_orig(const char *ctype)
+{
+	char mail[2048];
+	bw_input in;
+	const bw_message *m;
+
+	snprintf(mail, sizeof mail,
+		 "From: MAILER-DAEMON@example.net\n"
+		 "Subject: Undelivered Mail Returned to Sender\n"
+		 "MIME-Version: 1.0\n"
+		 "Content-Type: multipart/report; report-type=delivery-status;\n"
+		 "\tboundary=\"b1\"\n"
+		 "\n"
+		 "--b1\n"
+		 "Content-Type: text/plain\n"
+		 "\n"
+		 "<user@example.com>: 550 5.1.1 User unknown\n"
+		 "\n"
+		 "--b1\n"
+		 "Content-Type: message/delivery-status\n"
+		 "\n"
+		 "Final-Recipient: rfc822; user@example.com\n"
+		 "Action: failed\n"
+		 "Status: 5.1.1\n"
+		 "\n"
+		 "--b1\n"
+		 "Content-Type: %s\n"
+		 "\n"
+		 "Received: from a by b;\n"
+		 " Subject: not this one\n"
+		 "\tFrom: nor this\n"
+		 "DKIM-Signature: v=1; a=rsa-sha256;\n"
+		 "\tTo: no\n"
+		 "SUBJECT: the real one\n"
+		 "from: Sender <s@example.org>\n"
+		 "Subject: a second one\n"
+		 "To: user@example.com\n"
+		 "Message-Id: <id@example.org>\n"
+		 "X-Long-Field-Name-That-Goes-On-And-On-Past-Sixteen-Bytes: x\n"
+		 "Date: Mon, 1 Jan 2024 10:00:00 +0000\n"
+		 "\n"
+		 "body\n"
+		 "--b1--\n", ctype);
+	in = parse_ok(mail);
+	m = &in.msgs[0];
+	assert_int_equal(m->kind, BW_MSG_BOUNCE);
+	assert_string_equal(m->orig_subject, "the real one");
+	assert_string_equal(m->orig_from, "Sender <s@example.org>");
+	assert_string_equal(m->orig_to, "user@example.com");
+	assert_string_equal(m->orig_message_id, "<id@example.org>");
+	assert_string_equal(m->orig_date, "Mon, 1 Jan 2024 10:00:00 +0000");
+	bw_input_free(&in);
+}
+
+static void test_orig_fields(void **state)
+{
+	(void)state;
+	check_orig("text/rfc822-headers");
+	check_orig("message/rfc822");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -183,6 +250,7 @@ int main(void)
 		cmocka_unit_test(test_failed_recipients),
 		cmocka_unit_test(test_charset_part),
 		cmocka_unit_test(test_wrong_boundary),
+		cmocka_unit_test(test_orig_fields),
 	};
 
 	return cmocka_run_group_tests_name("email_speed", tests, NULL, NULL);
