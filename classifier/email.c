@@ -966,12 +966,7 @@ static const char *top_get(GMimeObject *top, const top_fields *tf, int which)
 /* name[0..n) equals lower (lower-case ASCII, n bytes), either case? */
 static int name_is(const char *name, size_t n, const char *lower, size_t ln)
 {
-	if (n != ln)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (low((unsigned char)name[i]) != (unsigned char)lower[i])
-			return 0;
-	return 1;
+	return n == ln && ci_eq(name, lower, n);
 }
 
 /*

@@ -54,15 +54,16 @@ static inline int is_digit(int c) { return c >= '0' && c <= '9'; }
 static inline int is_alnum(int c) { return (cls[(unsigned char)c] & (C_DIGIT | C_ALPHA)) != 0; }
 
 /*
- * Sixteen bytes from t[base]: in the text, or when fewer remain, a copy of
- * them in tail followed by zeros (no zero byte is what a mask below names).
+ * need bytes (at most 32) from t[base]: in the text, or when fewer remain,
+ * a copy of them in tail followed by zeros (no zero byte is what a mask
+ * below names).
  */
 static inline const unsigned char *block_at(const char *t, size_t len, size_t base,
-					    unsigned char tail[16])
+					    size_t need, unsigned char tail[32])
 {
-	if (len - base >= 16)
+	if (len - base >= need)
 		return (const unsigned char *)t + base;
-	memset(tail, 0, 16);
+	memset(tail, 0, 32);
 	memcpy(tail, t + base, len - base);
 	return tail;
 }
@@ -92,20 +93,6 @@ static inline unsigned in_range(const unsigned char *b, char lo, char hi)
 }
 
 /*
- * Twenty bytes from t[base] for ip_starts: in the text, or when fewer
- * remain, a copy of them in tail followed by zeros.
- */
-static inline const unsigned char *block20_at(const char *t, size_t len, size_t base,
-					      unsigned char tail[32])
-{
-	if (len - base >= 20)
-		return (const unsigned char *)t + base;
-	memset(tail, 0, 32);
-	memcpy(tail, t + base, len - base);
-	return tail;
-}
-
-/*
  * Bit j set: an IP may start at t[base + j]: a digit, a hex letter or ':'
  * there, and no letter or digit before it (or base + j = 0). Only what
  * ipv4_at or ipv6_at can accept is named: a digit needs a '.' within
@@ -116,7 +103,7 @@ static inline const unsigned char *block20_at(const char *t, size_t len, size_t 
 static unsigned ip_starts(const char *t, size_t len, size_t base)
 {
 	unsigned char tail[32];
-	const unsigned char *b = block20_at(t, len, base, tail);
+	const unsigned char *b = block_at(t, len, base, 20, tail);
 	unsigned digit, alnum, colon, hexl, cx, dx, near_c, near_d, start;
 
 #ifdef __SSE2__
@@ -247,8 +234,8 @@ int bw_scan_reply(const char *t, size_t len, int *code, size_t *pos)
 
 	/* sixteen bytes at a time: where is a 2, 3, 4 or 5? */
 	for (size_t base = 0; base + 3 <= len; base += 16) {
-		unsigned char tail[16];
-		for (unsigned m = in_range(block_at(t, len, base, tail), '2', '5'); m; m &= m - 1) {
+		unsigned char tail[32];
+		for (unsigned m = in_range(block_at(t, len, base, 16, tail), '2', '5'); m; m &= m - 1) {
 			size_t i = base + (size_t)__builtin_ctz(m);
 			int v;
 			if (i + 3 > len)
