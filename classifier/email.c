@@ -1226,6 +1226,31 @@ static int diag_is_vague(const char *d)
 	return letters < 6 || words < 2;
 }
 
+/*
+ * Is diag only the first line of a multi-line reply ("550-5.7.1 Our system
+ * has detected that this message is"), as some MTAs copy it into
+ * Diagnostic-Code, while the notice's text quotes that line and more?
+ */
+static int cut_reply(const char *d, const char *notice)
+{
+	size_t n;
+
+	while (*d == ' ')
+		d++;
+	if (!(d[0] >= '2' && d[0] <= '5' && isdigit((unsigned char)d[1]) &&
+	      isdigit((unsigned char)d[2]) && d[3] == '-'))
+		return 0;
+	/* the last line of the reply ("550 5.7.1 ...") is there: not cut */
+	for (const char *p = d + 4; (p = strstr(p, d[0] == '5' ? "5" : d[0] == '4' ? "4" : "2")); p++)
+		if (p[1] == d[1] && p[2] == d[2] && p[3] == ' ' && !isalnum((unsigned char)p[-1]) &&
+		    p[-1] != '.')
+			return 0;
+	n = strlen(d);
+	while (n && (d[n - 1] == ' ' || d[n - 1] == '\t'))
+		n--;
+	return strlen(notice) > n + 8 && bw_ci_find(notice, strlen(notice), d, n) != NULL;
+}
+
 static int addr_eq(const char *a, const char *b)
 {
 	return a && b && g_ascii_strcasecmp(a, b) == 0;
@@ -1337,7 +1362,8 @@ static int emit_rcpt(bw_message *msg, dsn_rcpt *r, const bw_message *hm, size_t 
 	if (!(s->agent = dup_cstr("RFC3464")))
 		return -1;
 	h = hm ? human_for(hm, rcpt, nrcpt) : NULL;
-	if (diag_is_vague(diag) && h && h->text && !diag_is_vague(h->text)) {
+	if (h && h->text && !diag_is_vague(h->text) &&
+	    (diag_is_vague(diag) || cut_reply(diag, h->text))) {
 		s->text = dup_cstr(h->text);
 		if (!s->reply_code)
 			s->reply_code = h->reply_code;

@@ -140,6 +140,63 @@ static void test_dsn_fields(void **state)
 	bw_input_free(&in);
 }
 
+/* Sendmail copies only the first line of a multi-line reply into
+ * Diagnostic-Code; the transcript in the notice has all of it */
+static const char cut_mail[] =
+	"From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example.org>\n"
+	"Subject: Returned mail: see transcript for details\n"
+	"MIME-Version: 1.0\n"
+	"Content-Type: multipart/report; report-type=delivery-status; boundary=\"c1\"\n"
+	"\n"
+	"--c1\n"
+	"\n"
+	"   ----- The following addresses had permanent fatal errors -----\n"
+	"<ann@example.com>\n"
+	"    (reason: 550-5.7.1 [192.0.2.7] Our system has detected that this message is)\n"
+	"\n"
+	"   ----- Transcript of session follows -----\n"
+	"... while talking to mx.example.com.:\n"
+	">>> DATA\n"
+	"<<< 550-5.7.1 [192.0.2.7] Our system has detected that this message is\n"
+	"<<< 550-5.7.1 likely unsolicited mail. To reduce the amount of spam sent,\n"
+	"<<< 550 5.7.1 this message has been blocked.\n"
+	"554 5.0.0 Service unavailable\n"
+	"\n"
+	"--c1\n"
+	"Content-Type: message/delivery-status\n"
+	"\n"
+	"Reporting-MTA: dns; mx.example.org\n"
+	"\n"
+	"Final-Recipient: RFC822; ann@example.com\n"
+	"Action: failed\n"
+	"Status: 5.7.1\n"
+	"Diagnostic-Code: SMTP; 550-5.7.1 [192.0.2.7] Our system has detected that this message is\n"
+	"\n"
+	"--c1--\n";
+
+static void test_cut_diagnostic(void **state)
+{
+	bw_input in = parse_ok(cut_mail, sizeof cut_mail - 1);
+	const bw_segment *s;
+
+	(void)state;
+	assert_int_equal(in.nmsgs, 1);
+	assert_int_equal(in.msgs[0].nsegs, 1);
+	s = &in.msgs[0].segs[0];
+	assert_string_equal(s->recipient, "ann@example.com");
+	/* the rest of the reply is read from the transcript */
+	assert_non_null(strstr(s->text, "likely unsolicited mail"));
+	assert_int_equal(s->reply_code, 550);
+	assert_string_equal(s->status, "5.7.1");
+	bw_input_free(&in);
+
+	/* a whole multi-line reply in Diagnostic-Code is kept as it is */
+	in = parse_ok(dsn_mail, sizeof dsn_mail - 1);
+	assert_string_equal(in.msgs[0].segs[0].text,
+			    "550 5.1.1 <user@example.com>: Recipient address rejected: User unknown");
+	bw_input_free(&in);
+}
+
 static void test_multi_recipient(void **state)
 {
 	bw_input in = parse_ok(multi_mail, sizeof multi_mail - 1);
@@ -511,6 +568,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dsn_fields),
 		cmocka_unit_test(test_multi_recipient),
+		cmocka_unit_test(test_cut_diagnostic),
 		cmocka_unit_test(test_cr_only_equals_lf),
 		cmocka_unit_test(test_mbox_three),
 		cmocka_unit_test(test_tiny_inputs),
