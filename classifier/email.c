@@ -156,6 +156,21 @@ static const char *const mail_headers[] = {
 	NULL
 };
 
+/*
+ * Past the lines at p that hold only spaces, tabs and line ends: a pasted
+ * email often comes with some before its first header field.
+ */
+static const char *skip_blank_lines(const char *p, const char *end)
+{
+	for (const char *q = p; q < end; q++) {
+		if (*q == '\n' || *q == '\r')
+			p = q + 1;
+		else if (*q != ' ' && *q != '\t')
+			break;
+	}
+	return p;
+}
+
 int bw_email_detect(const char *data, size_t len)
 {
 	const char *p = data, *end = data + (len > 8192 ? 8192 : len);
@@ -166,8 +181,7 @@ int bw_email_detect(const char *data, size_t len)
 	if (len >= 3 && (unsigned char)p[0] == 0xEF && (unsigned char)p[1] == 0xBB &&
 	    (unsigned char)p[2] == 0xBF)
 		p += 3;
-	while (p < end && (*p == '\n' || *p == '\r'))
-		p++;
+	p = skip_blank_lines(p, end);
 	if (end - p > 5 && memcmp(p, "From ", 5) == 0)
 		return 1;
 	while (p < end && lines < 12) {
@@ -923,13 +937,13 @@ static void walk_free(walk_t *w)
 /* The top-level header fields fill_message() reads. */
 enum {
 	TOP_SUBJECT, TOP_FROM, TOP_RETURN_PATH, TOP_FAILED_RCPTS, TOP_AUTO_SUBMITTED,
-	TOP_X_AUTOREPLY, TOP_X_AUTORESPOND, TOP_X_AUTORESPONDER, TOP_N
+	TOP_X_AUTOREPLY, TOP_X_AUTORESPOND, TOP_X_AUTORESPONDER, TOP_PRECEDENCE, TOP_N
 };
 
 static const struct { const char *s; size_t n; } top_names[TOP_N] = {
 	{"Subject", 7}, {"From", 4}, {"Return-Path", 11}, {"X-Failed-Recipients", 19},
 	{"Auto-Submitted", 14}, {"X-Autoreply", 11}, {"X-Autorespond", 13},
-	{"X-Autoresponder", 15}
+	{"X-Autoresponder", 15}, {"Precedence", 10}
 };
 
 /*
@@ -1637,18 +1651,30 @@ static int subject_says_autoreply(const char *subj)
 		"auto reply", "auto-reply", "autoreply", "auto:", "away from",
 		"away until", "vacation", "abwesenheit", "absence", "on leave",
 		"autoresponse", "auto response", "automatische antwort",
-		"réponse automatique", "respuesta automática", NULL
+		"réponse automatique", "respuesta automática", "risposta automatica",
+		"resposta automática", "automatisch antwoord", "automatyczna odpowied",
+		"automatická odpověď", "автоответ",
+		"自動応答", "自動返信", "自动回复", "fuera de la oficina",
+		"fuori ufficio", "afwezig", NULL
 	};
 
 	return contains_any_ci(subj, words);
 }
 
-/* Headers that mark an automatic reply (RFC 3834 and common ones). */
-static int headers_say_autoreply(GMimeObject *m, const top_fields *tf)
+/*
+ * Headers that mark an automatic reply (RFC 3834 and common ones). A mail
+ * from the null sender that is no bounce and says "Precedence: bulk" or
+ * "junk" is an autoresponder's too: people do not write from <>.
+ */
+static int headers_say_autoreply(GMimeObject *m, const top_fields *tf, int null_sender)
 {
 	const char *as = top_get(m, tf, TOP_AUTO_SUBMITTED);
+	const char *prec = top_get(m, tf, TOP_PRECEDENCE);
 
 	if (as && contains_ci(as, "auto-replied"))
+		return 1;
+	if (prec && (contains_ci(prec, "auto_reply") || contains_ci(prec, "auto-reply") ||
+		     (null_sender && (contains_ci(prec, "bulk") || contains_ci(prec, "junk")))))
 		return 1;
 	if (top_get(m, tf, TOP_X_AUTOREPLY) || top_get(m, tf, TOP_X_AUTORESPOND) ||
 	    top_get(m, tf, TOP_X_AUTORESPONDER))
@@ -2147,7 +2173,7 @@ static int fill_message(bw_message *msg, GMimeObject *top, GMimeObject *body, in
 			mark_delayed(msg, before);
 		goto out;
 	}
-	if (headers_say_autoreply(top, tf) || subject_says_autoreply(subj)) {
+	if (headers_say_autoreply(top, tf, null_sender) || subject_says_autoreply(subj)) {
 		bw_segment *s = bw_message_add_segment(msg);
 
 		msg->kind = BW_MSG_AUTOREPLY;
@@ -2613,8 +2639,7 @@ int bw_email_parse(const char *data, size_t len, bw_input *in, bw_error *err)
 		set_err(err, "out of memory");
 		return -1;
 	}
-	while (skip < blen && buf[skip] == '\n')
-		skip++;
+	skip = (size_t)(skip_blank_lines(buf, buf + blen) - buf);
 	if (skip) {
 		memmove(buf, buf + skip, blen - skip + 1);
 		blen -= skip;

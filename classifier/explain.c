@@ -462,6 +462,12 @@ static int decide_as(const bw_kb *kb, bw_scratch *sc, int msg_kind, const bw_seg
 	    is(cmd_get(&cmd), "CONN") && msg_kind == BW_MSG_BOUNCE &&
 	    seg->kind == BW_SEG_FAILED && !says_still_retrying(text))
 		v->reason = "expired";
+	/*
+	 * A delay warning that gives no cause: the message is still queued
+	 * and being retried, which is what "on hold" says.
+	 */
+	if (v->reason == NULL && seg->kind == BW_SEG_DELAYED)
+		v->reason = "onhold";
 	if (v->reason == NULL) {
 		/* Plain text with nothing that reads as a failure is no bounce. */
 		if (!structured && v->reply < 400 && v->status[0] != '4' && v->status[0] != '5')

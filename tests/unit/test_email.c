@@ -197,6 +197,27 @@ static void test_cut_diagnostic(void **state)
 	bw_input_free(&in);
 }
 
+/* blank lines of spaces and tabs pasted before the header */
+static void test_leading_blank_lines(void **state)
+{
+	char buf[sizeof dsn_mail + 64];
+	bw_input in;
+
+	(void)state;
+	snprintf(buf, sizeof buf, "\n    \n\t \r\n%s", dsn_mail);
+	assert_true(bw_email_detect(buf, strlen(buf)));
+	in = parse_ok(buf, strlen(buf));
+	assert_int_equal(in.kind, BW_INPUT_EMAIL);
+	assert_int_equal(in.nmsgs, 1);
+	assert_int_equal(in.msgs[0].nsegs, 1);
+	assert_string_equal(in.msgs[0].segs[0].recipient, "user@example.com");
+	assert_string_equal(in.msgs[0].segs[0].status, "5.1.1");
+	bw_input_free(&in);
+	/* a line that starts with a space and has text is not blank */
+	snprintf(buf, sizeof buf, "  hello\n%s", dsn_mail);
+	assert_false(bw_email_detect(buf, strlen(buf)));
+}
+
 static void test_multi_recipient(void **state)
 {
 	bw_input in = parse_ok(multi_mail, sizeof multi_mail - 1);
@@ -493,6 +514,41 @@ static void test_feedback_and_autoreply(void **state)
 	bw_input_free(&in);
 }
 
+/* The kind of the one message of an email written out here. */
+static int kind_of(const char *mail)
+{
+	bw_input in = parse_ok(mail, strlen(mail));
+	int k;
+
+	assert_int_equal(in.nmsgs, 1);
+	k = in.msgs[0].kind;
+	bw_input_free(&in);
+	return k;
+}
+
+static void test_autoreply_signs(void **state)
+{
+	(void)state;
+	/* a subject in another language */
+	assert_int_equal(kind_of("From: A <a@example.pl>\nTo: me@example.org\n"
+				 "Subject: [Automatyczna =?iso-8859-2?Q?odpowied=BC?=] test\n"
+				 "MIME-Version: 1.0\nContent-Type: text/plain; charset=iso-8859-2\n\n"
+				 "Jestem na urlopie.\n"), BW_MSG_AUTOREPLY);
+	/* from the null sender, "Precedence: bulk", and no bounce */
+	assert_int_equal(kind_of("Return-Path: <>\nFrom: John <john@example.com>\n"
+				 "To: me@example.org\nSubject: Thank you for your e-mail\n"
+				 "Precedence: bulk\n\nI will reply as soon as possible.\n"),
+			 BW_MSG_AUTOREPLY);
+	assert_int_equal(kind_of("From: John <john@example.com>\nTo: me@example.org\n"
+				 "Subject: Re: lunch\nPrecedence: auto_reply\n\nAway.\n"),
+			 BW_MSG_AUTOREPLY);
+	/* a list's mail is bulk too, but it has a sender */
+	assert_int_equal(kind_of("Return-Path: <list-bounces@example.net>\n"
+				 "From: Ann <ann@example.com>\nTo: list@example.net\n"
+				 "Subject: Meeting notes\nPrecedence: bulk\n\nNotes attached.\n"),
+			 BW_MSG_NOT_BOUNCE);
+}
+
 static void split(const char *text, bw_message *m)
 {
 	memset(m, 0, sizeof *m);
@@ -569,6 +625,7 @@ int main(void)
 		cmocka_unit_test(test_dsn_fields),
 		cmocka_unit_test(test_multi_recipient),
 		cmocka_unit_test(test_cut_diagnostic),
+		cmocka_unit_test(test_leading_blank_lines),
 		cmocka_unit_test(test_cr_only_equals_lf),
 		cmocka_unit_test(test_mbox_three),
 		cmocka_unit_test(test_tiny_inputs),
@@ -576,6 +633,7 @@ int main(void)
 		cmocka_unit_test(test_base64_iso2022jp),
 		cmocka_unit_test(test_not_a_bounce),
 		cmocka_unit_test(test_feedback_and_autoreply),
+		cmocka_unit_test(test_autoreply_signs),
 		cmocka_unit_test(test_text_split),
 	};
 

@@ -120,6 +120,17 @@ static void test_connection_expiry(void **state)
 	expect("connect to mx.example.com[192.0.2.1]:25: Connection timed out", "networkerror", "CONN");
 }
 
+static void test_delay_without_cause(void **state)
+{
+	(void)state;
+	/* a delay warning that names no cause: still queued, so on hold */
+	expect_mail("Delayed Mail (still being retried)", "delayed", "4.0.0",
+		    "retry time not reached", "onhold");
+	/* the same words in a final failure say nothing of a cause either */
+	expect_mail("Undelivered Mail Returned to Sender", "failed", "5.0.0",
+		    "retry time not reached", "undefined");
+}
+
 static void test_expiry_names_cause(void **state)
 {
 	(void)state;
@@ -141,6 +152,7 @@ int main(void)
 		cmocka_unit_test(test_vague_status_yields),
 		cmocka_unit_test(test_connection_expiry),
 		cmocka_unit_test(test_expiry_names_cause),
+		cmocka_unit_test(test_delay_without_cause),
 	};
 
 	return cmocka_run_group_tests_name("explain", tests, kb_fixture_load, kb_fixture_unload);
