@@ -765,7 +765,7 @@ typedef struct walk {
 	char *feedback;		/* message/feedback-report */
 	GMimeMessage *orig;	/* message/rfc822: the returned message (borrowed) */
 	char *orig_headers;	/* text/rfc822-headers */
-	int report;		/* 1 dsn, 2 feedback (multipart/report type) */
+	int report;		/* 1 dsn, 2 feedback, 3 read receipt (multipart/report type) */
 	int empty_msgpart;	/* a message/rfc822 part without a message seen */
 	int nomem;
 } walk_t;
@@ -828,6 +828,9 @@ static void walk_tree(walk_t *w, GMimeObject *o, int depth)
 
 			if (rt && g_ascii_strcasecmp(rt, "feedback-report") == 0)
 				w->report = 2;
+			else if (rt && g_ascii_strcasecmp(rt, "disposition-notification") == 0 &&
+				 !w->report)
+				w->report = 3;
 			else if (!w->report)
 				w->report = 1;
 		}
@@ -1340,10 +1343,27 @@ static int contains_any_ci(const char *hay, const char *const *words)
 	}
 }
 
+/* Does a look like local@domain.tld (no spaces, slashes or second '@')? */
+static int plain_address(const char *a)
+{
+	const char *at, *dot;
+
+	if (!a || !(at = strchr(a, '@')) || at == a || strchr(at + 1, '@') ||
+	    strpbrk(a, " \t/<>"))
+		return 0;
+	dot = strchr(at + 1, '.');
+	return dot && dot > at + 1 && dot[1] != '\0';
+}
+
 static int emit_rcpt(bw_message *msg, dsn_rcpt *r, const bw_message *hm, size_t nrcpt)
 {
 	bw_segment *s = bw_message_add_segment(msg);
 	const char *rcpt = r->final ? r->final : r->orig ? r->orig : r->actual;
+
+	/* a Final-Recipient that is no address (an X.400 form, a daemon's
+	 * "@host.lmtp:port@..."): the Original-Recipient the sender wrote */
+	if (rcpt == r->final && !plain_address(rcpt) && plain_address(r->orig))
+		rcpt = r->orig;
 	const char *diag = r->diag ? dsn_strip_type(r->diag) : "";
 	const bw_segment *h;
 
@@ -1355,6 +1375,7 @@ static int emit_rcpt(bw_message *msg, dsn_rcpt *r, const bw_message *hm, size_t 
 			s->kind = BW_SEG_DELAYED;
 		else if (ci_eq(r->action, "delivered", 9) ||
 			 ci_eq(r->action, "relayed", 7) ||
+			 ci_eq(r->action, "deliverable", 11) ||
 			 ci_eq(r->action, "expanded", 8))
 			s->kind = BW_SEG_DELIVERED;
 	}
@@ -2130,6 +2151,11 @@ static int fill_message(bw_message *msg, GMimeObject *top, GMimeObject *body, in
 	    (w.dsn->len == 0 && (contains_ci(subj, "complaint about message") ||
 				 contains_ci(subj, "abuse report")))) {
 		rc = fill_feedback(msg, &w, human);
+		goto out;
+	}
+	/* a read receipt (RFC 8098) says the message arrived and was opened */
+	if (w.report == 3 && w.dsn->len == 0) {
+		msg->kind = BW_MSG_NOT_BOUNCE;
 		goto out;
 	}
 	if (w.dsn->len > 0) {

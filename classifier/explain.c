@@ -368,7 +368,14 @@ static int decide_as(const bw_kb *kb, bw_scratch *sc, int msg_kind, const bw_seg
 
 	switch (seg->kind) {
 	case BW_SEG_VACATION: v->reason = "vacation"; v->source = "autoreply"; break;
-	case BW_SEG_FEEDBACK: v->reason = "feedback"; v->source = "feedback"; break;
+	case BW_SEG_FEEDBACK:
+		/* an authentication failure report (RFC 6591) is about a message
+		 * that failed SPF, DKIM or DMARC, not a complaint: nobody asked
+		 * to be taken off a list */
+		v->reason = seg->feedback_type && !strcmp(seg->feedback_type, "auth-failure") ?
+			"authfailure" : "feedback";
+		v->source = "feedback";
+		break;
 	case BW_SEG_DELIVERED: v->reason = "delivered"; v->source = "dsn"; break;
 	default: break;
 	}
@@ -432,7 +439,14 @@ static int decide_as(const bw_kb *kb, bw_scratch *sc, int msg_kind, const bw_seg
 		v->reason = stc->reason;
 		v->source = "status";
 	}
-	if (v->reason == NULL && rpc && rpc->reason) {
+	/*
+	 * The basic reply code says least: "552" is a full mailbox only when
+	 * no enhanced status says what it is about ("552 5.7.0" is a policy
+	 * refusal). An "other" status (X.0.0) says nothing, and leaves it to
+	 * the reply code.
+	 */
+	if (v->reason == NULL && rpc && rpc->reason &&
+	    !(strlen(v->status) >= 5 && strncmp(v->status + 1, ".0.", 3) != 0)) {
 		v->reason = rpc->reason;
 		v->source = "reply";
 	}

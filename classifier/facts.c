@@ -222,6 +222,10 @@ static int reply_at(const char *t, size_t len, size_t i)
 			return 0;
 		/* "550 5.1.1" or "550-" or "550 " followed by words: all replies;
 		 * but "in 250 days" is prose: a 2xx/3xx must open a line. */
+		/* "(408) 988-3832" is a telephone number's area code */
+		if (n == ')' && i > 0 && t[i - 1] == '(' && i + 5 < len && t[i + 4] == ' ' &&
+		    is_digit(t[i + 5]))
+			return 0;
 	}
 	return (c - '0') * 100 + (t[i + 1] - '0') * 10 + (t[i + 2] - '0');
 }

@@ -151,6 +151,14 @@ static void test_facts(void **state)
 	bw_facts_extract(t, strlen(t), &f);
 	assert_string_equal(f.recipient, "");
 
+	/* a telephone number's area code is no reply code */
+	t = "Virus found. Call (408) 988-3832 for help.";
+	bw_facts_extract(t, strlen(t), &f);
+	assert_int_equal(f.reply_code, 0);
+	t = "host said: (550) user unknown";
+	bw_facts_extract(t, strlen(t), &f);
+	assert_int_equal(f.reply_code, 550);
+
 	/* a multi-line reply's codes before "[ip]" are no host name (Gmail's form) */
 	t = "550-5.7.1 [192.0.2.1      19] Our system has detected that this message is";
 	bw_facts_extract(t, strlen(t), &f);

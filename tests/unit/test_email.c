@@ -549,6 +549,61 @@ static void test_autoreply_signs(void **state)
 			 BW_MSG_NOT_BOUNCE);
 }
 
+static const char verify_mail[] =
+	"From: MAILER-DAEMON@mx.example.net\nSubject: Mail Delivery Status Report\n"
+	"MIME-Version: 1.0\n"
+	"Content-Type: multipart/report; report-type=delivery-status; boundary=\"v\"\n\n"
+	"--v\nContent-Type: text/plain\n\nEnclosed is the mail delivery report.\n"
+	"--v\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.net\n\n"
+	"Final-Recipient: rfc822; ann@example.com\nAction: deliverable\nStatus: 2.1.5\n"
+	"Diagnostic-Code: smtp; 250 2.1.5 Ok\n--v--\n";
+
+static void test_receipts(void **state)
+{
+	bw_input in;
+
+	(void)state;
+	/* a read receipt (RFC 8098) is no bounce */
+	assert_int_equal(kind_of("From: Ann <ann@example.com>\nTo: me@example.org\n"
+				 "Subject: Read: Hello\nMIME-Version: 1.0\n"
+				 "Content-Type: multipart/report; report-type=disposition-notification; boundary=\"m\"\n\n"
+				 "--m\nContent-Type: text/plain\n\nThe message was displayed.\n"
+				 "--m\nContent-Type: message/disposition-notification\n\n"
+				 "Final-Recipient: rfc822; ann@example.com\n"
+				 "Disposition: manual-action/MDN-sent-manually; displayed\n--m--\n"),
+			 BW_MSG_NOT_BOUNCE);
+	/* Postfix's address verification report: "deliverable" */
+	in = parse_ok(verify_mail, sizeof verify_mail - 1);
+	assert_int_equal(in.msgs[0].nsegs, 1);
+	assert_int_equal(in.msgs[0].segs[0].kind, BW_SEG_DELIVERED);
+	bw_input_free(&in);
+}
+
+static const char lmtp_mail[] =
+	"From: MAILER-DAEMON@mx.example.net\nSubject: Delivery failure\n"
+	"MIME-Version: 1.0\n"
+	"Content-Type: multipart/report; report-type=delivery-status; boundary=\"l\"\n\n"
+	"--l\nContent-Type: text/plain\n\nYour message could not be delivered.\n"
+	"--l\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.net\n\n"
+	"Original-recipient: rfc822;ann@example.net\n"
+	"Final-recipient: rfc822;@mx.example.net.lmtp:35065@lmtp-daemon\n"
+	"Action: failed\nStatus: 5.2.2 (mailbox full)\n--l--\n";
+
+static void test_original_recipient(void **state)
+{
+	bw_input in = parse_ok(lmtp_mail, sizeof lmtp_mail - 1);
+
+	(void)state;
+	assert_int_equal(in.msgs[0].nsegs, 1);
+	/* the Final-Recipient is no address: the one the sender wrote */
+	assert_string_equal(in.msgs[0].segs[0].recipient, "ann@example.net");
+	bw_input_free(&in);
+	/* a plain Final-Recipient stays */
+	in = parse_ok(dsn_mail, sizeof dsn_mail - 1);
+	assert_string_equal(in.msgs[0].segs[0].recipient, "user@example.com");
+	bw_input_free(&in);
+}
+
 static void split(const char *text, bw_message *m)
 {
 	memset(m, 0, sizeof *m);
@@ -634,6 +689,8 @@ int main(void)
 		cmocka_unit_test(test_not_a_bounce),
 		cmocka_unit_test(test_feedback_and_autoreply),
 		cmocka_unit_test(test_autoreply_signs),
+		cmocka_unit_test(test_receipts),
+		cmocka_unit_test(test_original_recipient),
 		cmocka_unit_test(test_text_split),
 	};
 

@@ -131,6 +131,15 @@ static void test_delay_without_cause(void **state)
 		    "retry time not reached", "undefined");
 }
 
+static void test_reply_code_last(void **state)
+{
+	(void)state;
+	/* a basic reply code decides only when no enhanced status says more */
+	expect("552 Nope.", "mailboxfull", NULL);
+	expect("552 5.0.0 Nope.", "mailboxfull", NULL);
+	expect("552 5.7.0 Nope.", "undefined", NULL);
+}
+
 static void test_expiry_names_cause(void **state)
 {
 	(void)state;
@@ -153,6 +162,7 @@ int main(void)
 		cmocka_unit_test(test_connection_expiry),
 		cmocka_unit_test(test_expiry_names_cause),
 		cmocka_unit_test(test_delay_without_cause),
+		cmocka_unit_test(test_reply_code_last),
 	};
 
 	return cmocka_run_group_tests_name("explain", tests, kb_fixture_load, kb_fixture_unload);
