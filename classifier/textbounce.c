@@ -274,9 +274,52 @@ static int is_header_block(const line_t *v, size_t n, size_t i)
 	return j < n && is_field_line(&v[j]);
 }
 
+/*
+ * A bounce forwarded by a person starts with the forwarded message's own
+ * header ("Begin forwarded message:", then "From: Mail Delivery
+ * Subsystem ...", "Subject: Returned mail ..."). That header is the
+ * bounce's, not the returned message's: the notice starts after it. The
+ * first line after it, or 0 when the text does not start so.
+ */
+static size_t forwarded_start(const line_t *v, size_t n)
+{
+	size_t i = 0, fields = 0;
+	int bounce = 0;
+
+	while (i < n && v[i].n == 0)
+		i++;
+	if (i < n && !is_field_line(&v[i]) &&
+	    (ci_has(v[i].p, v[i].n, "forwarded message") ||
+	     ci_has(v[i].p, v[i].n, "original message")) && v[i].n < 80) {
+		i++;
+		while (i < n && v[i].n == 0)
+			i++;
+	}
+	for (; i < n && v[i].n > 0; i++) {
+		const line_t *l = &v[i];
+
+		if (l->indent > 0)
+			continue;
+		if (!is_field_line(l))
+			return 0;
+		fields++;
+		if ((field_is(l, "From") &&
+		     (ci_has(l->p, l->n, "mailer-daemon") || ci_has(l->p, l->n, "postmaster") ||
+		      ci_has(l->p, l->n, "mail delivery"))) ||
+		    (field_is(l, "Subject") &&
+		     (ci_has(l->p, l->n, "undeliver") || ci_has(l->p, l->n, "returned mail") ||
+		      ci_has(l->p, l->n, "delivery status") || ci_has(l->p, l->n, "failure notice") ||
+		      ci_has(l->p, l->n, "delivery failure") || ci_has(l->p, l->n, "not delivered"))))
+			bounce = 1;
+	}
+	return fields >= 2 && bounce ? i : 0;
+}
+
 static size_t notice_end(const line_t *v, size_t n)
 {
-	for (size_t i = 1; i < n; i++)
+	size_t from = forwarded_start(v, n);
+
+	for (size_t i = from > 1 ? from : 1; i < n; i++)
 		if (is_copy_marker(&v[i]) || is_header_block(v, n, i))
 			return i;
 	return n;
@@ -1056,7 +1099,73 @@ static int says_anything(const char *t, size_t n)
 	return 0;
 }
 
+/*
+ * A bounce forwarded inline by a person comes with "> " before its lines.
+ * When most non-blank lines are quoted so (five at least), *out is a copy
+ * with one level of quoting taken off, and 1 is returned; 0 when the text
+ * is not quoted so; -1 when out of memory. A bounce's own transcript lines
+ * (">>> DATA") are too few to pass for a quoted text.
+ */
+static int unquote_forward(const char *text, size_t len, char **out, size_t *outlen)
+{
+	size_t lines = 0, quoted = 0, n = 0;
+	const char *p = text, *end = text + len;
+	char *q;
+
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		const char *e = eol ? eol : end;
+
+		if (e > p && !(e - p == 1 && *p == '\r')) {
+			lines++;
+			quoted += *p == '>';
+		}
+		p = eol ? eol + 1 : end;
+	}
+	if (quoted < 5 || quoted * 10 < lines * 6)
+		return 0;
+	if (!(q = malloc(len + 1)))
+		return -1;
+	for (p = text; p < end;) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		const char *e = eol ? eol + 1 : end;
+
+		if (*p == '>') {
+			p++;
+			if (p < e && *p == ' ')
+				p++;
+		}
+		memcpy(q + n, p, (size_t)(e - p));
+		n += (size_t)(e - p);
+		p = e;
+	}
+	q[n] = '\0';
+	*out = q;
+	*outlen = n;
+	return 1;
+}
+
+static int text_split(const char *text, size_t len, bw_message *msg);
+
 int bw_text_split(const char *text, size_t len, bw_message *msg)
+{
+	char *uq;
+	size_t uqlen;
+	int rc;
+
+	switch (text ? unquote_forward(text, len, &uq, &uqlen) : 0) {
+	case 0:
+		return text_split(text, len, msg);
+	case 1:
+		rc = text_split(uq, uqlen, msg);
+		free(uq);
+		return rc;
+	default:
+		return -1;
+	}
+}
+
+static int text_split(const char *text, size_t len, bw_message *msg)
 {
 	line_t *v;
 	size_t n = 0, end, nlen, na = 0, cap = 16, first_seg = msg->nsegs;

@@ -108,6 +108,61 @@ static void test_failing_replies_first(void **state)
 	bw_input_free(&in);
 }
 
+/* The inner bounce of one forwarded by a person, quoted or not. */
+static const char forwarded[] =
+	"Begin forwarded message:\n"
+	"\n"
+	"From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example.org>\n"
+	"Date: Thu, 16 May 2024 17:19:03 +0900\n"
+	"To: <ann@example.org>\n"
+	"Subject: Returned mail: see transcript for details\n"
+	"Return-Path: <MAILER-DAEMON>\n"
+	"Message-Id: <202405160826.n888ba7x019999@mx.example.org>\n"
+	"\n"
+	"   ----- The following addresses had permanent fatal errors -----\n"
+	"<bob@example.net>\n"
+	"    (reason: 550 5.1.1 <bob@example.net>... User unknown)\n"
+	"\n"
+	"From: ann@example.org\n"
+	"To: bob@example.net\n"
+	"Subject: Lunch\n";
+
+static void test_forwarded_bounce(void **state)
+{
+	bw_input in;
+	char quoted[sizeof forwarded * 2 + 64];
+	size_t n = 0;
+
+	(void)state;
+	assert_int_equal(split(forwarded, &in), 1);
+	assert_string_equal(in.msgs[0].segs[0].recipient, "bob@example.net");
+	assert_non_null(strstr(in.msgs[0].segs[0].text, "User unknown"));
+	bw_input_free(&in);
+
+	/* the same with "> " before every line, as a mail client forwards it */
+	for (const char *p = forwarded; *p;) {
+		const char *eol = strchr(p, '\n');
+
+		memcpy(quoted + n, "> ", 2);
+		n += 2;
+		memcpy(quoted + n, p, (size_t)(eol - p + 1));
+		n += (size_t)(eol - p + 1);
+		p = eol + 1;
+	}
+	quoted[n] = '\0';
+	assert_int_equal(split(quoted, &in), 1);
+	assert_string_equal(in.msgs[0].segs[0].recipient, "bob@example.net");
+	bw_input_free(&in);
+
+	/* a bounce's own transcript lines do not make it a quoted text */
+	assert_int_equal(split("... while talking to mx.example.net.:\n"
+			       ">>> RCPT To:<bob@example.net>\n"
+			       "<<< 550 5.1.1 <bob@example.net>... User unknown\n"
+			       "550 5.1.1 <bob@example.net>... User unknown\n", &in), 1);
+	assert_string_equal(in.msgs[0].segs[0].recipient, "bob@example.net");
+	bw_input_free(&in);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -115,6 +170,7 @@ int main(void)
 		cmocka_unit_test(test_copy_marker_ends_notice),
 		cmocka_unit_test(test_transcript_anywhere),
 		cmocka_unit_test(test_failing_replies_first),
+		cmocka_unit_test(test_forwarded_bounce),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
