@@ -1236,11 +1236,13 @@ static int diag_is_vague(const char *d)
 			if (!in)
 				words++;
 			in = 1;
+			if (letters >= 6 && words >= 2)
+				return 0;
 		} else {
 			in = 0;
 		}
 	}
-	return letters < 6 || words < 2;
+	return 1;
 }
 
 /*
@@ -1397,8 +1399,8 @@ static int emit_rcpt(bw_message *msg, dsn_rcpt *r, const bw_message *hm, size_t 
 	if (!(s->agent = dup_cstr("RFC3464")))
 		return -1;
 	h = hm ? human_for(hm, rcpt, nrcpt) : NULL;
-	if (h && h->text && !diag_is_vague(h->text) &&
-	    (diag_is_vague(diag) || cut_reply(diag, h->text))) {
+	if (h && h->text && (diag_is_vague(diag) || cut_reply(diag, h->text)) &&
+	    !diag_is_vague(h->text)) {
 		s->text = dup_cstr(h->text);
 		if (!s->reply_code)
 			s->reply_code = h->reply_code;

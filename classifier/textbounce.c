@@ -192,6 +192,22 @@ static int field_is_n(const line_t *l, const char *name, size_t m)
 #define field_is(l, name) field_is_n(l, name, sizeof name - 1)
 
 /* A line that introduces the copy of the returned message. */
+/* Does s hold "follow" or "below" (either case)? Both hold "low": one search. */
+static int says_follow_or_below(const char *s, size_t n)
+{
+	const char *q = s, *end = s + n, *f;
+
+	while ((f = bw_ci_find(q, (size_t)(end - q), "low", 3)) != NULL) {
+		size_t at = (size_t)(f - s);
+
+		if ((at >= 3 && ci_starts(f - 3, 6, "follow")) ||
+		    (at >= 2 && ci_starts(f - 2, 5, "below")))
+			return 1;
+		q = f + 1;
+	}
+	return 0;
+}
+
 static int is_copy_marker(const line_t *l)
 {
 	static const char *const words[] = {
@@ -216,7 +232,7 @@ static int is_copy_marker(const line_t *l)
 	 * of a notice are neither, and two quick searches tell.
 	 */
 	if (isalnum((unsigned char)p[0]) && p[n - 1] != ':' && p[n - 1] != '-' &&
-	    !ci_has(p, n, "follow") && !ci_has(p, n, "below"))
+	    !says_follow_or_below(p, n))
 		return 0;
 	/*
 	 * One pass over the line: does it hold one of the fragments every
@@ -241,6 +257,10 @@ static int is_copy_marker(const line_t *l)
 		}
 	}
 	if (!key)
+		return 0;
+	/* "The following addresses did not receive a copy of your message:"
+	 * introduces the failed recipients, not the copy */
+	if (ci_has(p, n, "receive a copy"))
 		return 0;
 	for (int i = 0; words[i]; i++)
 		if (ci_has(p, n, words[i]))
@@ -411,8 +431,8 @@ static int anchor_at(const line_t *l, anchor_t *a, int transcript, int *intro_us
 
 	if (n < 5 || n > 600)
 		return 0;
-	/* bullets: "* user@example.com", "- user@example.com" */
-	if (n > 2 && (p[0] == '*' || p[0] == '-' || p[0] == 'o') && p[1] == ' ') {
+	/* bullets: "* user@example.com", "- user@example.com", MDaemon's "> user@example.com" */
+	if (n > 2 && (p[0] == '*' || p[0] == '-' || p[0] == 'o' || p[0] == '>') && p[1] == ' ') {
 		p += 2;
 		n -= 2;
 		while (n && *p == ' ')
@@ -1290,6 +1310,18 @@ static int text_split(const char *text, size_t len, bw_message *msg)
 			}
 			from = a[j].line + 1;
 			to = j + 1 < na ? a[j + 1].line : end;
+			/* "The following recipients did not receive your message:"
+			 * before the next recipient announces it: not this one's text */
+			if (j + 1 < na) {
+				size_t b = to;
+
+				while (b > from && v[b - 1].n == 0)
+					b--;
+				if (b > from && v[b - 1].p[v[b - 1].n - 1] == ':' &&
+				    (ci_has(v[b - 1].p, v[b - 1].n, "recipient") ||
+				     ci_has(v[b - 1].p, v[b - 1].n, "address")))
+					to = b - 1;
+			}
 			/* a DSN's per-message fields end the human text */
 			for (size_t k = from; k < to; k++)
 				if (field_is(&v[k], "Reporting-MTA") || field_is(&v[k], "Arrival-Date") ||

@@ -163,6 +163,51 @@ static void test_forwarded_bounce(void **state)
 	bw_input_free(&in);
 }
 
+/* MDaemon: "did NOT receive a copy" introduces the recipients, "> " is a bullet */
+static void test_mdaemon_recipients(void **state)
+{
+	bw_input in;
+
+	(void)state;
+	assert_int_equal(split("The attached message had PERMANENT fatal delivery errors!\n"
+			       "\n"
+			       "The following addresses did NOT receive a copy of your message: \n"
+			       "\n"
+			       "> ann@example.com\n"
+			       "\n"
+			       "--- Session Transcript ---\n"
+			       " RCPT To:<ann@example.com>\n"
+			       " 552 Message for <ann@example.com> would exceed mailbox quota\n"
+			       " QUIT\n"
+			       "--- End Transcript ---\n", &in), 1);
+	assert_string_equal(in.msgs[0].segs[0].recipient, "ann@example.com");
+	assert_non_null(strstr(in.msgs[0].segs[0].text, "would exceed mailbox quota"));
+	bw_input_free(&in);
+}
+
+/* A line announcing the next recipient is not the text of the one before */
+static void test_announcement_not_text(void **state)
+{
+	bw_input in;
+
+	(void)state;
+	assert_int_equal(split("Your message was not delivered because the destination computer was\n"
+			       "not reachable within the allowed queue period.\n"
+			       "\n"
+			       "The following recipients did not receive your message:\n"
+			       "\n"
+			       "     <ann@example.com>\n"
+			       "The following recipients did not receive your message:\n"
+			       "\n"
+			       "     <bob@example.com>\n", &in), 2);
+	/* each has only the announcement as its own text: the notice speaks for both */
+	assert_string_equal(in.msgs[0].segs[0].recipient, "ann@example.com");
+	assert_non_null(strstr(in.msgs[0].segs[0].text, "allowed queue period"));
+	assert_string_equal(in.msgs[0].segs[1].recipient, "bob@example.com");
+	assert_non_null(strstr(in.msgs[0].segs[1].text, "allowed queue period"));
+	bw_input_free(&in);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -171,6 +216,8 @@ int main(void)
 		cmocka_unit_test(test_transcript_anywhere),
 		cmocka_unit_test(test_failing_replies_first),
 		cmocka_unit_test(test_forwarded_bounce),
+		cmocka_unit_test(test_mdaemon_recipients),
+		cmocka_unit_test(test_announcement_not_text),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
