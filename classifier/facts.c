@@ -218,6 +218,8 @@ static int reply_at(const char *t, size_t len, size_t i)
 		char n = t[i + 3];
 		if (!(n == ' ' || n == '-' || n == '\t' || n == '\r' || n == '\n' ||
 		      n == ')' || n == ']' || n == ';' || n == '"' || n == '\'' ||
+		      /* "550: <a@example.com>: User unknown" */
+		      (n == ':' && i + 4 < len && t[i + 4] == ' ') ||
 		      (n == '.' && (i + 4 >= len || !is_digit(t[i + 4])))))
 			return 0;
 		/* "550 5.1.1" or "550-" or "550 " followed by words: all replies;

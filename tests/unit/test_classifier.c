@@ -151,6 +151,14 @@ static void test_facts(void **state)
 	bw_facts_extract(t, strlen(t), &f);
 	assert_string_equal(f.recipient, "");
 
+	/* Yahoo's "550: <a@example.com>: User unknown" */
+	t = "550: <a@example.com>: User unknown";
+	bw_facts_extract(t, strlen(t), &f);
+	assert_int_equal(f.reply_code, 550);
+	t = "retried at 23:59: done";
+	bw_facts_extract(t, strlen(t), &f);
+	assert_int_equal(f.reply_code, 0);
+
 	/* a telephone number's area code is no reply code */
 	t = "Virus found. Call (408) 988-3832 for help.";
 	bw_facts_extract(t, strlen(t), &f);
