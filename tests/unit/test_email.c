@@ -604,6 +604,27 @@ static void test_original_recipient(void **state)
 	bw_input_free(&in);
 }
 
+/* a person forwards the bounce as an attachment: the attached bounce is read */
+static void test_attached_bounce(void **state)
+{
+	char buf[sizeof dsn_mail + 512];
+	bw_input in;
+
+	(void)state;
+	snprintf(buf, sizeof buf,
+		 "From: Ann <ann@example.org>\nTo: helpdesk@example.org\n"
+		 "Subject: Fwd: why did this bounce?\nMIME-Version: 1.0\n"
+		 "Content-Type: multipart/mixed; boundary=\"zz\"\n\n"
+		 "--zz\nContent-Type: text/plain\n\nCan you help? See attached.\n\n"
+		 "--zz\nContent-Type: message/rfc822\n\n%s\n--zz--\n", dsn_mail);
+	in = parse_ok(buf, strlen(buf));
+	assert_int_equal(in.msgs[0].kind, BW_MSG_BOUNCE);
+	assert_int_equal(in.msgs[0].nsegs, 1);
+	assert_string_equal(in.msgs[0].segs[0].recipient, "user@example.com");
+	assert_string_equal(in.msgs[0].segs[0].status, "5.1.1");
+	bw_input_free(&in);
+}
+
 static void split(const char *text, bw_message *m)
 {
 	memset(m, 0, sizeof *m);
@@ -691,6 +712,7 @@ int main(void)
 		cmocka_unit_test(test_autoreply_signs),
 		cmocka_unit_test(test_receipts),
 		cmocka_unit_test(test_original_recipient),
+		cmocka_unit_test(test_attached_bounce),
 		cmocka_unit_test(test_text_split),
 	};
 
