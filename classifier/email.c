@@ -1587,7 +1587,7 @@ static int parse_dsn(bw_message *msg, const char *t, size_t len, const bw_messag
 
 
 /* Is the sender a mail system (MAILER-DAEMON, postmaster, ...)? */
-static int from_mail_system(const char *from)
+int bw_from_mail_system(const char *from)
 {
 	static const char *const who[] = {
 		"mailer-daemon", "mailer_daemon", "mail-daemon", "postmaster",
@@ -1613,7 +1613,7 @@ static int from_mail_system(const char *from)
 	       strstr(flat, "maildaemon") || strstr(flat, "maildelivery");
 }
 
-static int subject_says_bounce(const char *subj)
+int bw_subject_says_bounce(const char *subj)
 {
 	static const char *const words[] = {
 		"undeliver", "undelivered", "delivery status", "delivery fail",
@@ -2186,7 +2186,7 @@ static int fill_message(bw_message *msg, GMimeObject *top, GMimeObject *body, in
 	}
 	rp = top_get(top, tf, TOP_RETURN_PATH);
 	null_sender = rp && !strchr(rp, '@');
-	if (from_mail_system(from) || subject_says_bounce(subj) ||
+	if (bw_from_mail_system(from) || bw_subject_says_bounce(subj) ||
 	    ((w.report == 1 || null_sender || !subj) && body_says_bounce(human))) {
 		size_t before = msg->nsegs;
 

@@ -312,6 +312,12 @@ static int status_is_vague(const char *st)
 	return n >= 5 && st[n - 1] == '0' && st[n - 2] == '.';
 }
 
+/* Does an enhanced status name its subject ("5.7.0": policy), not "other" (X.0.x)? */
+static int status_has_subject(const char *st)
+{
+	return strlen(st) >= 5 && strncmp(st + 1, ".0.", 3) != 0;
+}
+
 /* Is a (a reason or a command) the string b? The first byte settles most. */
 static inline int is(const char *a, const char *b)
 {
@@ -445,8 +451,7 @@ static int decide_as(const bw_kb *kb, bw_scratch *sc, int msg_kind, const bw_seg
 	 * refusal). An "other" status (X.0.0) says nothing, and leaves it to
 	 * the reply code.
 	 */
-	if (v->reason == NULL && rpc && rpc->reason &&
-	    !(strlen(v->status) >= 5 && strncmp(v->status + 1, ".0.", 3) != 0)) {
+	if (v->reason == NULL && rpc && rpc->reason && !status_has_subject(v->status)) {
 		v->reason = rpc->reason;
 		v->source = "reply";
 	}

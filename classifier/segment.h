@@ -81,6 +81,14 @@ const char *bw_command_scan(const char *text, size_t len);
 int bw_email_detect(const char *data, size_t len);
 
 /*
+ * email.c: does a From value name a mail system (MAILER-DAEMON, postmaster,
+ * "Mail Delivery Subsystem", ...), and does a Subject say the mail is a
+ * bounce? NUL-terminated values; NULL gives 0.
+ */
+int bw_from_mail_system(const char *from);
+int bw_subject_says_bounce(const char *subject);
+
+/*
  * email.c: parse one email or an mbox into in (kind, messages, segments).
  * Returns 0, or -1 with err filled when the input cannot be read as email at
  * all (the caller then treats it as text). Thread-safe.

@@ -323,14 +323,17 @@ static size_t forwarded_start(const line_t *v, size_t n)
 		if (!is_field_line(l))
 			return 0;
 		fields++;
-		if ((field_is(l, "From") &&
-		     (ci_has(l->p, l->n, "mailer-daemon") || ci_has(l->p, l->n, "postmaster") ||
-		      ci_has(l->p, l->n, "mail delivery"))) ||
-		    (field_is(l, "Subject") &&
-		     (ci_has(l->p, l->n, "undeliver") || ci_has(l->p, l->n, "returned mail") ||
-		      ci_has(l->p, l->n, "delivery status") || ci_has(l->p, l->n, "failure notice") ||
-		      ci_has(l->p, l->n, "delivery failure") || ci_has(l->p, l->n, "not delivered"))))
-			bounce = 1;
+		if (!bounce && (field_is(l, "From") || field_is(l, "Subject"))) {
+			/* the value, NUL-terminated, for email.c's tests */
+			char val[512];
+			size_t k = l->p[0] == 'F' || l->p[0] == 'f' ? 5 : 8, m = l->n - k;
+
+			if (m >= sizeof val)
+				m = sizeof val - 1;
+			memcpy(val, l->p + k, m);
+			val[m] = '\0';
+			bounce = k == 5 ? bw_from_mail_system(val) : bw_subject_says_bounce(val);
+		}
 	}
 	return fields >= 2 && bounce ? i : 0;
 }

@@ -140,6 +140,36 @@ static void test_reply_code_last(void **state)
 	expect("552 5.7.0 Nope.", "undefined", NULL);
 }
 
+/* The reason of the first finding of an ARF report of this feedback type. */
+static void expect_arf(const char *type, const char *reason)
+{
+	char buf[2048];
+
+	snprintf(buf, sizeof buf,
+		 "From: fbl@example.net\nTo: abuse@example.org\nSubject: Report\nMIME-Version: 1.0\n"
+		 "Content-Type: multipart/report; report-type=feedback-report; boundary=\"F\"\n\n"
+		 "--F\nContent-Type: text/plain\n\nA report about a message from 192.0.2.9.\n"
+		 "--F\nContent-Type: message/feedback-report\n\nFeedback-Type: %s\n"
+		 "User-Agent: ExampleFBL/1.0\nVersion: 1\nSource-IP: 192.0.2.9\n"
+		 "Original-Rcpt-To: a@example.com\n--F--\n", type);
+	bw_options o = {0};
+	json_t *res = bw_explain(kb, buf, strlen(buf), &o, NULL);
+	json_t *f = json_array_get(json_object_get(res, "findings"), 0);
+
+	assert_non_null(f);
+	assert_string_equal(json_string_value(json_object_get(f, "reason")), reason);
+	assert_string_equal(json_string_value(json_object_get(f, "feedback_type")), type);
+	json_decref(res);
+}
+
+static void test_feedback_types(void **state)
+{
+	(void)state;
+	/* a complaint is feedback; an authentication failure report (RFC 6591) is not */
+	expect_arf("abuse", "feedback");
+	expect_arf("auth-failure", "authfailure");
+}
+
 static void test_expiry_names_cause(void **state)
 {
 	(void)state;
@@ -163,6 +193,7 @@ int main(void)
 		cmocka_unit_test(test_expiry_names_cause),
 		cmocka_unit_test(test_delay_without_cause),
 		cmocka_unit_test(test_reply_code_last),
+		cmocka_unit_test(test_feedback_types),
 	};
 
 	return cmocka_run_group_tests_name("explain", tests, kb_fixture_load, kb_fixture_unload);
